@@ -1,0 +1,187 @@
+import { isPolarSessionError } from './errors.js'
+import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
+import { createPolarClient, type PolarClient, type ReceivedSession } from './polar/index.js'
+import { toEntryStore } from './reuse/entry-store.js'
+import { KeyDeriver } from './reuse/keys.js'
+import { SessionCache } from './reuse/session-cache.js'
+import { checkReturnUrl } from './return-url.js'
+import { memoryStore, MemoryStore } from './store/memory.js'
+import { sealedStore } from './store/sealed.js'
+import type { PolarIdentity, PolarSession, SessionStore } from './types.js'
+import { validateIdentity, type CheckedIdentity } from './validate-identity.js'
+import { USER_AGENT } from './version.js'
+
+/** Per-call options of {@link PolarSessions.getSession}. */
+export interface GetSessionOptions {
+  /**
+   * The portal's back link for this session; null for none. Checked against
+   * `allowedReturnOrigins`. Each return URL gets its own cached session.
+   * @default the `returnUrl` option when it is a string
+   */
+  returnUrl?: string | URL | null
+  /** Hand out a cached session only with more than this left. @default `refreshMarginMs` */
+  minRemainingMs?: number
+}
+
+/** Per-call options of {@link PolarSessions.resolve}. */
+export interface ResolveOptions extends Omit<GetSessionOptions, 'returnUrl'> {
+  /**
+   * Overrides the `returnUrl` option for this request; it must already be checked (see
+   * {@link PolarSessions.checkReturnUrl}).
+   */
+  returnUrl?: string | URL | null
+}
+
+/** What {@link createPolarSessions} returns. */
+export interface PolarSessions<Req = any> {
+  /** A session for the identity: reused while it has more than the margin left, else created. */
+  getSession(identity: PolarIdentity, options?: GetSessionOptions): Promise<PolarSession>
+  /** `identify(request)`, then `getSession`. Resolves to null for an anonymous request. */
+  resolve(request: Req, options?: ResolveOptions): Promise<PolarSession | null>
+  /** Drops every cached session of the identity (with a member: that member's only), in every process sharing the store. */
+  invalidate(identity: PolarIdentity): Promise<void>
+  /**
+   * Checks a return URL against `allowedReturnOrigins` and returns it normalised; relative
+   * paths resolve against `base` (the app's own origin). Throws `invalid_return_url` (400).
+   */
+  checkReturnUrl(url: string, base?: string): string
+  /** Which Polar the instance talks to: 'production', 'sandbox' or 'custom' (a `baseUrl`). */
+  readonly environment: 'production' | 'sandbox' | 'custom'
+  /** Waits for creations under way, then releases what the instance opened. Later calls fail. */
+  close(): Promise<void>
+}
+
+/**
+ * Creates the session service: identity → cached session → Polar.
+ *
+ * @example
+ * const polar = createPolarSessions({
+ *   accessToken: process.env.POLAR_ACCESS_TOKEN!,
+ *   identify: (req) => (req.user ? { externalCustomerId: req.user.id } : null),
+ * })
+ * const session = await polar.getSession({ externalCustomerId: 'usr_1337' })
+ */
+export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req>): PolarSessions<Req> {
+  const resolved = resolveOptions(options)
+  const ownsStore = options.store === undefined
+  const store = prepareStore(options.store ?? memoryStore(), resolved)
+  const client = createPolarClient({
+    baseUrl: resolved.baseUrl,
+    accessToken: resolved.accessToken,
+    environment: resolved.environment,
+    timeoutMs: resolved.timeoutMs,
+    deadlineMs: resolved.deadlineMs,
+    maxRetryAfterMs: resolved.maxRetryAfterMs,
+    fetch: resolved.fetch,
+    logger: resolved.logger,
+    userAgent: USER_AGENT,
+  })
+  const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
+  const cache = new SessionCache({
+    store: toEntryStore(store, { logger: resolved.logger, opTimeoutMs: 250 }),
+    logger: resolved.logger,
+    notFoundTtlMs: resolved.notFoundTtlMs,
+    deadlineMs: resolved.deadlineMs,
+    create: (identity, returnUrl) => createAtPolar(client, resolved, identity, returnUrl),
+  })
+  const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
+  let closed = false
+
+  const assertOpen = (): void => {
+    if (closed) throw new Error('polar-session: this instance is closed.')
+  }
+
+  const normaliseReturnUrl = (value: string | URL | null | undefined): string | null => {
+    if (value === undefined) return defaultReturnUrl
+    if (value === null) return null
+    return checkReturnUrl(String(value), resolved.allowedReturnOrigins)
+  }
+
+  const getSession = async (identity: PolarIdentity, callOptions: GetSessionOptions = {}): Promise<PolarSession> => {
+    assertOpen()
+    const checked = validateIdentity(identity)
+    const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
+    const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
+    return cache.get(checked, returnUrl, keys.keys(checked, returnUrl), minRemainingMs)
+  }
+
+  return {
+    environment: resolved.environment,
+    getSession,
+    async resolve(request, callOptions = {}) {
+      assertOpen()
+      const { identify } = resolved
+      if (identify === undefined) {
+        throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
+      }
+      const identity = await identify(request)
+      if (identity === null || identity === undefined) return null
+      let returnUrl = callOptions.returnUrl
+      if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
+        returnUrl = resolved.returnUrl(request) ?? null
+      }
+      return getSession(identity, { ...callOptions, returnUrl })
+    },
+    async invalidate(identity) {
+      const checked = validateIdentity(identity)
+      await cache.invalidate(keys.keys(checked, null))
+      resolved.logger.debug({}, 'polar-session: identity invalidated')
+    },
+    checkReturnUrl(url, base) {
+      return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await cache.drain()
+      if (ownsStore) await store.close?.()
+    },
+  }
+}
+
+/** Seals an outside store, or refuses it unencrypted unless the user opted out by name. */
+function prepareStore(store: SessionStore, options: ResolvedOptions<unknown>): SessionStore {
+  if (store instanceof MemoryStore) return store
+  if (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function') {
+    throw new TypeError('createPolarSessions: store must have get(key), set(key, value, ttlMs) and delete(key) methods.')
+  }
+  if (options.encryptionKey !== undefined) return sealedStore(store, { keys: options.encryptionKey })
+  if (!options.allowPlaintextStore) {
+    throw new TypeError(
+      'createPolarSessions: this store lives outside the process, so session tokens and portal URLs would be stored in clear. ' +
+        'Pass encryptionKey (a secret of at least 32 characters), or allowPlaintextStore: true if you accept that.',
+    )
+  }
+  return store
+}
+
+/** One session creation at Polar, creating the customer first when allowed and needed. */
+async function createAtPolar(
+  client: PolarClient,
+  options: ResolvedOptions<unknown>,
+  identity: CheckedIdentity,
+  returnUrl: string | null,
+): Promise<ReceivedSession> {
+  const input = {
+    customerId: identity.customerId,
+    externalCustomerId: identity.externalCustomerId,
+    memberId: identity.memberId,
+    externalMemberId: identity.externalMemberId,
+    returnUrl,
+  }
+  try {
+    return await client.createCustomerSession(input)
+  } catch (error) {
+    const canCreate = options.createCustomer && identity.externalCustomerId !== undefined && identity.email !== undefined
+    if (!canCreate || !isPolarSessionError(error, 'customer_not_found')) throw error
+  }
+  try {
+    await client.createCustomer({ externalId: identity.externalCustomerId!, email: identity.email!, name: identity.name ?? null })
+    options.logger.info({}, 'polar-session: created a missing Polar customer')
+  } catch (error) {
+    // Another request or process may have created it a moment ago (422: external id exists):
+    // the session retry below settles it. Anything else (auth, scope) is reported as is.
+    if (!isPolarSessionError(error, 'polar_rejected')) throw error
+  }
+  return client.createCustomerSession(input)
+}

@@ -1,0 +1,24 @@
+export { createPolarSessions } from './create-polar-sessions.js'
+export type { GetSessionOptions, PolarSessions, ResolveOptions } from './create-polar-sessions.js'
+export type { PolarSessionsOptions } from './options.js'
+export { POLAR_SERVERS } from './options.js'
+export { PolarSessionError, isPolarSessionError } from './errors.js'
+export type { PolarSessionErrorCode, PolarSessionErrorOptions } from './errors.js'
+export { memoryStore, MemoryStore } from './store/memory.js'
+export type { MemoryStoreOptions } from './store/memory.js'
+export { checkReturnUrl, MAX_RETURN_URL_LENGTH } from './return-url.js'
+export { validateIdentity } from './validate-identity.js'
+export { redactToken, redactUrl, redactEmail } from './redact.js'
+export type {
+  CustomerIdIdentity,
+  ExternalCustomerIdentity,
+  Identify,
+  IdentifyResult,
+  Logger,
+  PolarCustomer,
+  PolarIdentity,
+  PolarSession,
+  SessionStore,
+  StoreLock,
+} from './types.js'
+export { VERSION } from './version.js'

@@ -1,0 +1,192 @@
+import { toOriginSet, checkReturnUrl } from './return-url.js'
+import type { Identify, Logger, SessionStore } from './types.js'
+
+/** Polar's API base URLs. */
+export const POLAR_SERVERS = {
+  production: 'https://api.polar.sh',
+  sandbox: 'https://sandbox-api.polar.sh',
+} as const
+
+/** Options of {@link createPolarSessions}. Validated once, at construction. */
+export interface PolarSessionsOptions<Req = any> {
+  /**
+   * An organization access token (`polar_oat_…`) with the `customer_sessions:write` scope
+   * (and `customers:write` for `createCustomer`). Required. Never logged.
+   */
+  accessToken: string
+  /**
+   * Which Polar environment the token belongs to. Tokens are not interchangeable between them.
+   * @default 'production'
+   */
+  server?: 'production' | 'sandbox'
+  /** Overrides `server`: a proxy, or the fake Polar in tests. An absolute http(s) URL. */
+  baseUrl?: string | URL
+  /**
+   * Works out who a request belongs to; needed by `resolve()` and the adapters.
+   * Return null for an anonymous request; throw a `PolarSessionError` for a bad credential.
+   * See `fromJwt`, `fromUser`, `firstOf`.
+   */
+  identify?: Identify<Req>
+  /**
+   * Where sessions are kept. A store other than `memoryStore()` lives outside the process:
+   * it needs `encryptionKey`, or `allowPlaintextStore: true`.
+   * @default memoryStore({ max: 10_000 })
+   */
+  store?: SessionStore
+  /**
+   * Secret(s) that seal tokens and portal URLs at rest in an outside store (jose `dir` +
+   * `A256GCM`, key derived with HKDF). A list rotates keys: newest first, older ones still read.
+   * Each at least 32 characters.
+   */
+  encryptionKey?: string | readonly string[]
+  /** Store sessions in an outside store unencrypted. Only for stores you fully trust. @default false */
+  allowPlaintextStore?: boolean
+  /**
+   * A session is handed out only while it has more than this many milliseconds left, so the
+   * user never gets a token that dies in their hands. Polar's sessions live one hour.
+   * @default 900_000 (15 minutes)
+   */
+  refreshMarginMs?: number
+  /**
+   * The URL Polar's portal links back to: a string, or a function of the request (used by
+   * `resolve()`). Its origin is allowed automatically when `allowedReturnOrigins` is not given.
+   */
+  returnUrl?: string | URL | ((request: Req) => string | URL | null | undefined)
+  /**
+   * Origins a per-request return URL may point to (e.g. `?return_to=` in the adapters).
+   * @default the origin of `returnUrl` when it is a string; otherwise none
+   */
+  allowedReturnOrigins?: readonly string[]
+  /** Time limit of one request to Polar, in milliseconds. @default 5000 */
+  timeoutMs?: number
+  /** Overall time budget for one session creation, retries included. @default 10_000 */
+  deadlineMs?: number
+  /** A 429 asking to wait longer than this fails fast with `rate_limited`. @default 10_000 */
+  maxRetryAfterMs?: number
+  /**
+   * How long an unknown customer (or member) is remembered, so a burst of requests from a
+   * user without a Polar customer costs one call. 0 turns it off. @default 60_000
+   */
+  notFoundTtlMs?: number
+  /**
+   * Create a missing customer (`POST /v1/customers/`) when the identity has an
+   * `externalCustomerId` and an `email`, then the session. Needs `customers:write`.
+   * @default false
+   */
+  createCustomer?: boolean
+  /** A pino-shaped logger. Nothing secret is ever logged. @default silent */
+  logger?: Logger
+  /** The fetch implementation to call Polar with. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions<Req> {
+  accessToken: string
+  environment: 'production' | 'sandbox' | 'custom'
+  baseUrl: string
+  identify: Identify<Req> | undefined
+  encryptionKey: readonly string[] | undefined
+  allowPlaintextStore: boolean
+  refreshMarginMs: number
+  returnUrl: string | ((request: Req) => string | URL | null | undefined) | undefined
+  allowedReturnOrigins: ReadonlySet<string> | null
+  timeoutMs: number
+  deadlineMs: number
+  maxRetryAfterMs: number
+  notFoundTtlMs: number
+  createCustomer: boolean
+  logger: Logger
+  fetch: typeof globalThis.fetch
+}
+
+const noop = (): void => {}
+/** The default logger: says nothing. */
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }
+
+function fail(message: string): never {
+  throw new TypeError(`createPolarSessions: ${message}`)
+}
+
+function duration(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${name} must be a number of milliseconds from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}.`)
+  }
+  return value
+}
+
+/** Validates {@link PolarSessionsOptions} once and fills in the defaults. */
+export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): ResolvedOptions<Req> {
+  if (typeof options !== 'object' || options === null) fail('expected an options object.')
+  const { accessToken } = options
+  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
+    fail('accessToken is required: an organization access token (polar_oat_…) from your Polar organization settings, with the customer_sessions:write scope.')
+  }
+  if (/\s/.test(accessToken)) fail('accessToken contains whitespace; check how it is loaded (a trailing newline?).')
+
+  const server = options.server ?? 'production'
+  if (server !== 'production' && server !== 'sandbox') fail(`server must be 'production' or 'sandbox'.`)
+  let baseUrl: string = POLAR_SERVERS[server]
+  let environment: ResolvedOptions<Req>['environment'] = server
+  if (options.baseUrl !== undefined) {
+    let url: URL
+    try {
+      url = new URL(String(options.baseUrl))
+    } catch {
+      fail('baseUrl must be an absolute URL such as https://api.polar.sh.')
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('baseUrl must use http or https.')
+    baseUrl = url.href.replace(/\/+$/, '')
+    environment = 'custom'
+  }
+
+  if (options.identify !== undefined && typeof options.identify !== 'function') fail('identify must be a function of the request.')
+  if (options.logger !== undefined && (typeof options.logger !== 'object' || typeof options.logger.warn !== 'function')) {
+    fail('logger must be pino-shaped: an object with debug, info, warn and error methods.')
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('fetch must be a function.')
+
+  let encryptionKey: readonly string[] | undefined
+  if (options.encryptionKey !== undefined) {
+    const keys = typeof options.encryptionKey === 'string' ? [options.encryptionKey] : options.encryptionKey
+    if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k.length < 32)) {
+      fail('encryptionKey must be a string of at least 32 characters, or a non-empty list of them (newest first).')
+    }
+    encryptionKey = [...keys]
+  }
+
+  let allowed: ReadonlySet<string> | null = options.allowedReturnOrigins ? toOriginSet(options.allowedReturnOrigins) : null
+  let returnUrl: ResolvedOptions<Req>['returnUrl']
+  if (typeof options.returnUrl === 'function') {
+    returnUrl = options.returnUrl
+  } else if (options.returnUrl !== undefined) {
+    const href = String(options.returnUrl)
+    try {
+      returnUrl = checkReturnUrl(href, null)
+    } catch {
+      fail('returnUrl must be an absolute http(s) URL without user name or password, at most 2083 characters.')
+    }
+    allowed ??= new Set([new URL(returnUrl).origin])
+    if (!allowed.has(new URL(returnUrl).origin)) fail('returnUrl\'s origin must be in allowedReturnOrigins.')
+  }
+
+  return {
+    accessToken,
+    environment,
+    baseUrl,
+    identify: options.identify,
+    encryptionKey,
+    allowPlaintextStore: options.allowPlaintextStore === true,
+    refreshMarginMs: duration('refreshMarginMs', options.refreshMarginMs, 15 * 60_000, 0, 24 * 3_600_000),
+    returnUrl,
+    allowedReturnOrigins: allowed,
+    timeoutMs: duration('timeoutMs', options.timeoutMs, 5_000, 1, 120_000),
+    deadlineMs: duration('deadlineMs', options.deadlineMs, 10_000, 1, 600_000),
+    maxRetryAfterMs: duration('maxRetryAfterMs', options.maxRetryAfterMs, 10_000, 0, 3_600_000),
+    notFoundTtlMs: duration('notFoundTtlMs', options.notFoundTtlMs, 60_000, 0, 3_600_000),
+    createCustomer: options.createCustomer === true,
+    logger: options.logger ?? silentLogger,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+  }
+}

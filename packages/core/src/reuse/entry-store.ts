@@ -1,0 +1,131 @@
+import { MemoryStore } from '../store/memory.js'
+import type { Logger, SessionStore, StoreLock } from '../types.js'
+import { decodeEntry, encodeEntry, type CachedEntry } from './entry.js'
+
+/**
+ * How the core reads and writes entries and generations. Two implementations: one that keeps
+ * decoded objects in the memory store (a hit is a map lookup), and one over any string store
+ * (a hit is a read and a parse). Neither ever throws: a failing store is a miss.
+ */
+export interface EntryStore {
+  /** Reads an entry (unless `key` is null) and the generations it must match, in parallel. */
+  read(key: string | null, generationKeys: readonly string[]): Promise<StoreRead> | StoreRead
+  writeEntry(key: string, entry: CachedEntry, ttlMs: number): Promise<void> | void
+  writeGeneration(key: string, generation: string, ttlMs: number): Promise<void> | void
+  readonly lock: StoreLock | undefined
+  /** Whether another process may write to this store (polling for a lock holder makes sense). */
+  readonly shared: boolean
+}
+
+export interface StoreRead {
+  entry: CachedEntry | null
+  /** Current generation per generation key, in order; null when absent. */
+  generations: (string | null)[]
+}
+
+/** The memory store fast path: objects in, objects out, synchronously. */
+export class MemoryEntryStore implements EntryStore {
+  readonly lock = undefined
+  readonly shared = false
+  readonly #cache: MemoryStore['cache']
+
+  constructor(store: MemoryStore) {
+    this.#cache = store.cache
+  }
+
+  read(key: string | null, generationKeys: readonly string[]): StoreRead {
+    const entry = key === null ? undefined : this.#cache.get(key)
+    const generations = generationKeys.map((k) => {
+      const g = this.#cache.get(k)
+      return typeof g === 'string' ? g : null
+    })
+    return { entry: typeof entry === 'object' ? (entry as CachedEntry) : null, generations }
+  }
+
+  writeEntry(key: string, entry: CachedEntry, ttlMs: number): void {
+    this.#cache.set(key, entry, { ttl: Math.ceil(ttlMs) })
+  }
+
+  writeGeneration(key: string, generation: string, ttlMs: number): void {
+    this.#cache.set(key, generation, { ttl: Math.ceil(ttlMs) })
+  }
+}
+
+/** Options of {@link SerializedEntryStore}. */
+export interface SerializedEntryStoreOptions {
+  logger: Logger
+  /** Longest a store call may take before it counts as a failure. */
+  opTimeoutMs: number
+}
+
+const BURST_MS = 10_000
+
+/** Any {@link SessionStore}: entries are JSON (sealed first, when a key is configured). */
+export class SerializedEntryStore implements EntryStore {
+  readonly lock: StoreLock | undefined
+  readonly shared = true
+  readonly #store: SessionStore
+  readonly #logger: Logger
+  readonly #opTimeoutMs: number
+  #lastWarning = 0
+
+  constructor(store: SessionStore, options: SerializedEntryStoreOptions) {
+    this.#store = store
+    this.lock = store.lock
+    this.#logger = options.logger
+    this.#opTimeoutMs = options.opTimeoutMs
+  }
+
+  async read(key: string | null, generationKeys: readonly string[]): Promise<StoreRead> {
+    const [raw, ...generations] = await Promise.all([
+      key === null ? undefined : this.#get(key),
+      ...generationKeys.map((k) => this.#get(k)),
+    ])
+    return {
+      entry: decodeEntry(raw),
+      generations: generations.map((g) => (typeof g === 'string' ? g : null)),
+    }
+  }
+
+  async writeEntry(key: string, entry: CachedEntry, ttlMs: number): Promise<void> {
+    await this.#call('set', () => this.#store.set(key, encodeEntry(entry), Math.ceil(ttlMs)))
+  }
+
+  async writeGeneration(key: string, generation: string, ttlMs: number): Promise<void> {
+    await this.#call('set', () => this.#store.set(key, generation, Math.ceil(ttlMs)))
+  }
+
+  async #get(key: string): Promise<unknown> {
+    return this.#call('get', () => this.#store.get(key))
+  }
+
+  /** Runs one store call with a time limit; a failure is logged (once a burst) and yields undefined. */
+  async #call(operation: string, call: () => unknown): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`store ${operation} took longer than ${this.#opTimeoutMs} ms`)), this.#opTimeoutMs)
+      })
+      const pending = Promise.resolve().then(call)
+      pending.catch(() => {}) // the loser of the race must not become an unhandled rejection
+      return await Promise.race([pending, timeout])
+    } catch (error) {
+      const now = Date.now()
+      if (now - this.#lastWarning > BURST_MS) {
+        this.#lastWarning = now
+        this.#logger.warn(
+          { operation, err: error instanceof Error ? error.message : String(error) },
+          'polar-session: store call failed; treating it as a miss (logged once per 10 s)',
+        )
+      }
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+/** Picks the fast path for the built-in memory store, the serialising one otherwise. */
+export function toEntryStore(store: SessionStore, options: SerializedEntryStoreOptions): EntryStore {
+  return store instanceof MemoryStore ? new MemoryEntryStore(store) : new SerializedEntryStore(store, options)
+}

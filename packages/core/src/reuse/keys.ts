@@ -1,0 +1,51 @@
+import { hash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { CheckedIdentity } from '../validate-identity.js'
+
+/** The store keys of one (identity, return URL) pair. All are hashes: no ids, no emails. */
+export interface SessionKeys {
+  /** Where the session itself is kept. Also the single-flight and lock key. */
+  readonly session: string
+  /** The customer's generation: bumped by `invalidate` to orphan all its sessions at once. */
+  readonly customerGeneration: string
+  /** The member's generation, when the identity has a member. */
+  readonly memberGeneration: string | null
+  /** Key of the negative cache (customer + member, any return URL). */
+  readonly identity: string
+}
+
+function digest(text: string): string {
+  return hash('sha256', text, 'base64url')
+}
+
+/**
+ * Derives store keys. The scope mixes in the environment, the base URL and a fingerprint of
+ * the access token, so two apps (or a sandbox and a production setup) sharing one Redis never
+ * see each other's sessions. Derived keys are memoised: a cache hit costs no hashing.
+ */
+export class KeyDeriver {
+  readonly #scope: string
+  readonly #memo = new LRUCache<string, SessionKeys>({ max: 10_000 })
+
+  constructor(environment: string, baseUrl: string, accessToken: string) {
+    this.#scope = digest(`polar-session/v1\0${environment}\0${baseUrl}\0${digest(accessToken)}`)
+  }
+
+  /** Keys for an identity and a normalised return URL (or null for none). */
+  keys(identity: CheckedIdentity, returnUrl: string | null): SessionKeys {
+    const raw = `${identity.customerKey}\0${identity.memberKey}\0${returnUrl ?? ''}`
+    let keys = this.#memo.get(raw)
+    if (keys === undefined) {
+      const customer = `${this.#scope}\0${identity.customerKey}`
+      const member = `${customer}\0${identity.memberKey}`
+      keys = {
+        session: `s:${digest(`${member}\0${returnUrl ?? ''}`)}`,
+        customerGeneration: `g:${digest(customer)}`,
+        memberGeneration: identity.memberKey === '' ? null : `g:${digest(member)}`,
+        identity: `i:${digest(member)}`,
+      }
+      this.#memo.set(raw, keys)
+    }
+    return keys
+  }
+}

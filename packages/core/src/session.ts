@@ -1,0 +1,73 @@
+import { redactEmail, redactToken, redactUrl } from './redact.js'
+import type { PolarCustomer, PolarSession } from './types.js'
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+
+/** Fields a {@link CustomerSession} is built from. */
+export interface SessionFields {
+  id: string
+  token: string
+  expiresAt: Date
+  createdAt: Date
+  customerPortalUrl: string
+  returnUrl: string | null
+  customerId: string
+  customer: PolarCustomer
+}
+
+/**
+ * The {@link PolarSession} implementation. The secrets are plain readable properties (the
+ * app needs them), but every printed form (`util.inspect`, `JSON.stringify`, `String()`)
+ * is redacted, so a careless `log.info({ session })` leaks nothing.
+ */
+export class CustomerSession implements PolarSession {
+  readonly id: string
+  readonly token: string
+  readonly expiresAt: Date
+  readonly createdAt: Date
+  readonly customerPortalUrl: string
+  readonly returnUrl: string | null
+  readonly customerId: string
+  readonly customer: PolarCustomer
+
+  constructor(fields: SessionFields) {
+    this.id = fields.id
+    this.token = fields.token
+    this.expiresAt = fields.expiresAt
+    this.createdAt = fields.createdAt
+    this.customerPortalUrl = fields.customerPortalUrl
+    this.returnUrl = fields.returnUrl
+    this.customerId = fields.customerId
+    this.customer = fields.customer
+    // Hide the secrets from enumeration too: `{ ...session }` and naive serialisers skip them.
+    Object.defineProperty(this, 'token', { enumerable: false })
+    Object.defineProperty(this, 'customerPortalUrl', { enumerable: false })
+  }
+
+  /** The redacted form used by `JSON.stringify` and loggers. */
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      token: redactToken(this.token),
+      expiresAt: this.expiresAt.toISOString(),
+      createdAt: this.createdAt.toISOString(),
+      customerPortalUrl: redactUrl(this.customerPortalUrl),
+      returnUrl: this.returnUrl,
+      customerId: this.customerId,
+      customer: {
+        id: this.customer.id,
+        type: this.customer.type,
+        email: redactEmail(this.customer.email),
+        externalId: this.customer.externalId,
+      },
+    }
+  }
+
+  toString(): string {
+    return `PolarSession(${this.id}, customer ${this.customerId}, expires ${this.expiresAt.toISOString()})`
+  }
+
+  [inspectSymbol](): string {
+    return `PolarSession ${JSON.stringify(this.toJSON(), null, 2)}`
+  }
+}

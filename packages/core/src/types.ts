@@ -1,0 +1,114 @@
+import type { PolarSessionError } from './errors.js'
+
+/** Polar's own customer id (a UUID), with an optional member. */
+export interface CustomerIdIdentity extends IdentityCommon {
+  /** Polar's customer id: a UUID. Checked before any network call. */
+  customerId: string
+  externalCustomerId?: undefined
+}
+
+/** The app's own user id, stored on the Polar customer as `external_id`, with an optional member. */
+export interface ExternalCustomerIdentity extends IdentityCommon {
+  /** The app's user id: 1 to 1024 characters, no control characters. */
+  externalCustomerId: string
+  customerId?: undefined
+}
+
+interface IdentityCommon {
+  /** Polar's member id (UUID), for team customers under the member model. Not with `externalMemberId`. */
+  memberId?: string | undefined
+  /** The app's id for the member, for team customers under the member model. Not with `memberId`. */
+  externalMemberId?: string | undefined
+  /** The customer's email; used only when creating a missing customer (`createCustomer: true`). */
+  email?: string | undefined
+  /** The customer's name; used only when creating a missing customer. */
+  name?: string | undefined
+}
+
+/**
+ * Who a session is for: `{ customerId }` (Polar's UUID) or `{ externalCustomerId }` (the app's
+ * own user id), either with an optional `memberId` or `externalMemberId`.
+ */
+export type PolarIdentity = CustomerIdIdentity | ExternalCustomerIdentity
+
+/** A Polar customer, camelCased from the API's `customer` object. */
+export interface PolarCustomer {
+  readonly id: string
+  readonly type: 'individual' | 'team'
+  /** May be null for team customers. Personal data: never logged by this library. */
+  readonly email: string | null
+  readonly emailVerified: boolean
+  readonly name: string | null
+  readonly externalId: string | null
+  readonly organizationId: string
+  readonly metadata: Readonly<Record<string, string | number | boolean>>
+  readonly createdAt: Date
+}
+
+/**
+ * A Polar customer session, ready to hand to the user.
+ *
+ * Printing it (`console.log`, `util.inspect`, `JSON.stringify`, a logger, a template string)
+ * shows only a redacted form: the token, the portal URL and the email are secrets.
+ */
+export interface PolarSession {
+  /** The session's id at Polar. */
+  readonly id: string
+  /** The customer (or member) session token: `polar_cst_…` or `polar_mst_…`. A credential. */
+  readonly token: string
+  /** When the session stops being valid, on this machine's clock (receive time + server lifetime). */
+  readonly expiresAt: Date
+  /** When Polar created it, on Polar's clock. */
+  readonly createdAt: Date
+  /** The customer portal link with the token and email embedded. A credential. */
+  readonly customerPortalUrl: string
+  /** The return URL Polar stored for the portal's back link (normalised by Polar), or null. */
+  readonly returnUrl: string | null
+  /** Polar's customer id. */
+  readonly customerId: string
+  /** The customer the session belongs to. */
+  readonly customer: PolarCustomer
+}
+
+/**
+ * Where sessions are kept between requests: three async methods over strings, TTL in
+ * milliseconds. A Keyv instance fits by shape. Keys are hashes; values are opaque strings.
+ */
+export interface SessionStore {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined
+  set(key: string, value: string, ttlMs: number): Promise<unknown> | unknown
+  delete(key: string): Promise<unknown> | unknown
+  /**
+   * Optional cluster-wide mutual exclusion, so that only one process creates a session for a
+   * key. Stores that live inside one process do not need it.
+   */
+  readonly lock?: StoreLock
+  /** Optional: release connections the store itself opened. */
+  close?(): Promise<void> | void
+}
+
+/** A short lease on a key, held while one process creates the session. */
+export interface StoreLock {
+  /**
+   * Try to take the lease on `key` for `ttlMs`. Resolves to a release function when taken,
+   * or `null` when another process holds it. Must not throw for "held elsewhere".
+   */
+  acquire(key: string, ttlMs: number): Promise<(() => Promise<void>) | null>
+}
+
+/** A pino-shaped logger. Every method takes a context object and an optional message. */
+export interface Logger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** `identify(request)` result: an identity, or null/undefined for an anonymous request. */
+export type IdentifyResult = PolarIdentity | null | undefined
+
+/** Works out who a request belongs to. Throw a {@link PolarSessionError} for a bad credential. */
+export type Identify<Req = any> = (request: Req) => IdentifyResult | Promise<IdentifyResult>
+
+/** Re-exported so `types.ts` users see the error type without a second import. */
+export type { PolarSessionError }
