@@ -86,6 +86,9 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   })
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false
+  // Calls under way, so close() can wait for them (including those not yet at Polar).
+  let active = 0
+  let onIdle: (() => void) | null = null
 
   const assertOpen = (): void => {
     if (closed) throw new Error('polar-session: this instance is closed.')
@@ -102,7 +105,15 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     const checked = validateIdentity(identity)
     const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
     const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
-    return cache.get(checked, returnUrl, keys.keys(checked, returnUrl), minRemainingMs)
+    if (typeof minRemainingMs !== 'number' || !(minRemainingMs >= 0)) {
+      throw new TypeError('polar-session: minRemainingMs must be a number of milliseconds, 0 or more.')
+    }
+    active++
+    try {
+      return await cache.get(checked, returnUrl, keys.keys(checked, returnUrl), minRemainingMs)
+    } finally {
+      if (--active === 0 && onIdle !== null) onIdle()
+    }
   }
 
   return {
@@ -133,6 +144,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     async close() {
       if (closed) return
       closed = true
+      if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
       await cache.drain()
       if (ownsStore) await store.close?.()
     },
@@ -140,7 +152,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
 }
 
 /** Seals an outside store, or refuses it unencrypted unless the user opted out by name. */
-function prepareStore(store: SessionStore, options: ResolvedOptions<unknown>): SessionStore {
+function prepareStore(store: SessionStore, options: ResolvedOptions<any>): SessionStore {
   if (store instanceof MemoryStore) return store
   if (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function') {
     throw new TypeError('createPolarSessions: store must have get(key), set(key, value, ttlMs) and delete(key) methods.')
@@ -158,7 +170,7 @@ function prepareStore(store: SessionStore, options: ResolvedOptions<unknown>): S
 /** One session creation at Polar, creating the customer first when allowed and needed. */
 async function createAtPolar(
   client: PolarClient,
-  options: ResolvedOptions<unknown>,
+  options: ResolvedOptions<any>,
   identity: CheckedIdentity,
   returnUrl: string | null,
 ): Promise<ReceivedSession> {

@@ -15,6 +15,7 @@
  * | `polar_rejected` | 500 | Polar rejected the request body (a bug in this library or in the options) |
  * | `rate_limited` | 503 | Polar's rate limit was hit; `retryAfter` says when to try again |
  * | `polar_unavailable` | 502/503 | Polar failed, timed out, reset the connection, or answered with a malformed body |
+ * | `invalid_webhook` | 403 | a webhook's signature, timestamp, headers or body failed verification |
  */
 export type PolarSessionErrorCode =
   | 'invalid_identity'
@@ -29,6 +30,7 @@ export type PolarSessionErrorCode =
   | 'polar_rejected'
   | 'rate_limited'
   | 'polar_unavailable'
+  | 'invalid_webhook'
 
 /** Fields of a {@link PolarSessionError} beyond its code and message. */
 export interface PolarSessionErrorOptions {

@@ -22,3 +22,9 @@ export type {
   StoreLock,
 } from './types.js'
 export { VERSION } from './version.js'
+export { createPortalHandler, sessionFromRequest, errorResponse } from './http/fetch-handler.js'
+export type { PortalHandlerOptions } from './http/fetch-handler.js'
+export { sessionForRequest, checkRequestSessionOptions, unauthenticated } from './http/request-session.js'
+export type { RequestSessionOptions, RequestFacts } from './http/request-session.js'
+export { NO_STORE, portalJson, wantsJson } from './http/portal-answer.js'
+export type { PortalJson } from './http/portal-answer.js'

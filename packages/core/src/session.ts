@@ -3,6 +3,18 @@ import type { PolarCustomer, PolarSession } from './types.js'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 
+/**
+ * A frozen copy of the customer whose printed forms hide the email (personal data), so
+ * logging `session.customer` is safe too. `customer.email` itself stays readable.
+ */
+export function protectCustomer(customer: PolarCustomer): PolarCustomer {
+  const copy = { ...customer }
+  const printable = (): Record<string, unknown> => ({ ...copy, email: redactEmail(copy.email) })
+  Object.defineProperty(copy, 'toJSON', { value: printable, enumerable: false })
+  Object.defineProperty(copy, inspectSymbol, { value: () => `PolarCustomer ${JSON.stringify(printable())}`, enumerable: false })
+  return Object.freeze(copy)
+}
+
 /** Fields a {@link CustomerSession} is built from. */
 export interface SessionFields {
   id: string
@@ -38,7 +50,7 @@ export class CustomerSession implements PolarSession {
     this.customerPortalUrl = fields.customerPortalUrl
     this.returnUrl = fields.returnUrl
     this.customerId = fields.customerId
-    this.customer = fields.customer
+    this.customer = protectCustomer(fields.customer)
     // Hide the secrets from enumeration too: `{ ...session }` and naive serialisers skip them.
     Object.defineProperty(this, 'token', { enumerable: false })
     Object.defineProperty(this, 'customerPortalUrl', { enumerable: false })

@@ -69,7 +69,7 @@ export function decodeEntry(text: unknown): CachedEntry | null {
   ) {
     return null
   }
-  const customer: PolarCustomer = Object.freeze({ ...c, createdAt: new Date(c.createdAt) })
+  const customer: PolarCustomer = { ...c, createdAt: new Date(c.createdAt) }
   return {
     session: new CustomerSession({
       id: e.id,

@@ -203,7 +203,7 @@ function toEntry(received: ReceivedSession, customerGeneration: string, memberGe
       customerPortalUrl: received.customerPortalUrl,
       returnUrl: received.returnUrl,
       customerId: received.customerId,
-      customer: Object.freeze({ ...received.customer }),
+      customer: received.customer,
     }),
     expiresAt,
     customerGeneration,

@@ -276,6 +276,22 @@ describe('redisStore with Redis unreachable', () => {
     expect(typeof (await store.lock.acquire('k', 1000))).toBe('function')
   })
 
+  it('rounds the TTL up to whole milliseconds (recorded calls)', async () => {
+    const calls: unknown[][] = []
+    const record = async (...args: unknown[]) => {
+      calls.push(args)
+      return 'OK'
+    }
+    const client: NodeRedisLikeClient = { get: record, set: record, del: record, eval: record }
+    const store = redisStore({ client, prefix: 'p:' })
+    await store.set('k', 'v', 1500.2)
+    await store.set('tiny', 'v', 0.01)
+    expect(calls).toEqual([
+      ['p:k', 'v', { expiration: { type: 'PX', value: 1501 } }],
+      ['p:tiny', 'v', { expiration: { type: 'PX', value: 1 } }],
+    ])
+  })
+
   it('refuses a bad client or option up front', () => {
     expect(() => redisStore({ client: {} as NodeRedisLikeClient })).toThrow(TypeError)
     const client = createClient({ url: REDIS_URL })

@@ -123,7 +123,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       // A client that throws synchronously (wrong shape, closed) is a failed call too.
       return Promise.reject(error)
     }
-    return promise
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new TimeoutError(`timed out after ${opTimeoutMs}ms`))

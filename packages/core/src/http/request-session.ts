@@ -1,0 +1,70 @@
+import type { PolarSessions } from '../create-polar-sessions.js'
+import { PolarSessionError } from '../errors.js'
+import type { PolarSession } from '../types.js'
+
+/** Options shared by the middleware of every adapter. */
+export interface RequestSessionOptions {
+  /**
+   * Anonymous requests get 401 `unauthenticated` instead of passing through.
+   * @default false (`true` when redirecting to the portal)
+   */
+  required?: boolean
+  /**
+   * Name of a query parameter holding a per-request return URL (e.g. `'return_to'`). Accepted
+   * only when its origin is in `allowedReturnOrigins`; relative paths resolve against the
+   * app's own origin. Anything else is a 400, never a redirect off-site.
+   * @default undefined (no per-request return URL)
+   */
+  returnToParam?: string
+  /** Hand out a cached session only with more than this left. @default the instance's `refreshMarginMs` */
+  minRemainingMs?: number
+}
+
+/** What an adapter has read off its framework's request. */
+export interface RequestFacts {
+  /** The raw value(s) of the return-to query parameter, if any. */
+  returnTo: unknown
+  /** The app's own origin, e.g. `https://app.example.com`, for relative return paths. */
+  origin: string
+}
+
+/** The 401 for a request that needs a session and has no identity. */
+export function unauthenticated(): PolarSessionError {
+  return new PolarSessionError('unauthenticated', 'Sign in to manage your billing.', {
+    status: 401,
+    headers: { 'WWW-Authenticate': 'Bearer' },
+  })
+}
+
+/**
+ * The session for a framework request: checks the per-request return URL, identifies the
+ * request, gets the session. Null for an anonymous request unless `required`.
+ */
+export async function sessionForRequest<Req>(
+  polar: PolarSessions<Req>,
+  request: Req,
+  facts: RequestFacts,
+  options: RequestSessionOptions,
+): Promise<PolarSession | null> {
+  let returnUrl: string | undefined
+  if (options.returnToParam !== undefined && facts.returnTo !== undefined) {
+    if (typeof facts.returnTo !== 'string') {
+      throw new PolarSessionError('invalid_return_url', `Give ${options.returnToParam} once, as a URL or a path.`, { status: 400 })
+    }
+    returnUrl = polar.checkReturnUrl(facts.returnTo, facts.origin)
+  }
+  const session = await polar.resolve(request, { returnUrl, minRemainingMs: options.minRemainingMs })
+  if (session === null && options.required === true) throw unauthenticated()
+  return session
+}
+
+/** Validates adapter options once, at mount time, with precise messages. */
+export function checkRequestSessionOptions(where: string, options: RequestSessionOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object.`)
+  if (options.returnToParam !== undefined && (typeof options.returnToParam !== 'string' || options.returnToParam === '')) {
+    throw new TypeError(`${where}: returnToParam must be a query parameter name such as 'return_to'.`)
+  }
+  if (options.minRemainingMs !== undefined && !(typeof options.minRemainingMs === 'number' && options.minRemainingMs >= 0)) {
+    throw new TypeError(`${where}: minRemainingMs must be a number of milliseconds, 0 or more.`)
+  }
+}

@@ -1,0 +1,276 @@
+import { PolarSessionError } from '../errors.js'
+import type { Logger, PolarCustomer } from '../types.js'
+import { sendAttempt, type AttemptRequest } from './attempt.js'
+import type { RequestContext } from './context.js'
+import {
+  bodyTooLargeError,
+  classifyResponse,
+  networkErrorCode,
+  rateLimitedError,
+  unavailableError,
+  type RetryableFailure,
+} from './map-error.js'
+import { parseCustomer } from './parse-customer.js'
+import { parseSessionBody } from './parse-session.js'
+import { MAX_BODY_BYTES } from './read-body.js'
+import { backoffDelay, defaultSleep } from './retry.js'
+import type {
+  CreateCustomerInput,
+  CreateSessionInput,
+  PolarClient,
+  PolarClientOptions,
+  ReceivedSession,
+} from './types.js'
+import { sanitizeUserAgent } from './user-agent.js'
+
+export const DEFAULT_MAX_ATTEMPTS = 4
+
+const SESSION_ROUTE = { path: '/v1/customer-sessions/', operation: 'createCustomerSession', scope: 'customer_sessions:write' } as const
+const CUSTOMER_ROUTE = { path: '/v1/customers/', operation: 'createCustomer', scope: 'customers:write' } as const
+type Route = typeof SESSION_ROUTE | typeof CUSTOMER_ROUTE
+
+interface ResolvedConfig {
+  /** Base URL without trailing slashes: origin plus any path prefix. */
+  base: string
+  origin: string
+  headers: Record<string, string>
+  environment: PolarClientOptions['environment']
+  timeoutMs: number
+  deadlineMs: number
+  maxRetryAfterMs: number
+  maxAttempts: number
+  fetch: typeof globalThis.fetch
+  logger: Logger
+  random: () => number
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+/** Programmer errors in the options: thrown at once, without echoing any value. */
+function resolveConfig(options: PolarClientOptions): ResolvedConfig {
+  let url: URL
+  try {
+    url = new URL(options.baseUrl)
+  } catch {
+    throw new TypeError('polar-session: baseUrl is not a valid URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('polar-session: baseUrl must be an http(s) URL')
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError('polar-session: baseUrl must not contain credentials')
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new TypeError('polar-session: baseUrl must not have a query string or fragment')
+  }
+  if (typeof options.accessToken !== 'string' || options.accessToken.trim() === '') {
+    throw new TypeError('polar-session: accessToken is empty')
+  }
+  // A header value with control characters would make fetch throw an error that may quote it.
+  if (/[^\x21-\x7e]/.test(options.accessToken)) {
+    throw new TypeError('polar-session: accessToken contains whitespace or characters not allowed in an HTTP header')
+  }
+  positive('timeoutMs', options.timeoutMs)
+  positive('deadlineMs', options.deadlineMs)
+  if (!(options.maxRetryAfterMs >= 0)) throw new TypeError('polar-session: maxRetryAfterMs must be 0 or more')
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new TypeError('polar-session: maxAttempts must be an integer of at least 1')
+  }
+  if (typeof options.fetch !== 'function') throw new TypeError('polar-session: fetch must be a function')
+  return {
+    base: url.origin + url.pathname.replace(/\/+$/, ''),
+    origin: url.origin,
+    headers: {
+      Authorization: `Bearer ${options.accessToken}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'User-Agent': sanitizeUserAgent(options.userAgent),
+    },
+    environment: options.environment,
+    timeoutMs: options.timeoutMs,
+    deadlineMs: options.deadlineMs,
+    maxRetryAfterMs: options.maxRetryAfterMs,
+    maxAttempts,
+    fetch: options.fetch,
+    logger: options.logger,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? defaultSleep,
+  }
+}
+
+function positive(name: string, value: number): void {
+  if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+    throw new TypeError(`polar-session: ${name} must be a positive finite number`)
+  }
+}
+
+function invalidIdentity(message: string): PolarSessionError {
+  return new PolarSessionError('invalid_identity', message, { status: 400 })
+}
+
+/** The snake_case body of `POST /v1/customer-sessions/`. Optional fields only when given. */
+export function sessionRequestBody(input: CreateSessionInput): Record<string, string> {
+  const body: Record<string, string> = {}
+  const hasExternal = input.externalCustomerId !== undefined
+  const hasId = input.customerId !== undefined
+  if (hasExternal === hasId) {
+    throw invalidIdentity('Exactly one of customerId and externalCustomerId is required.')
+  }
+  if (input.externalCustomerId !== undefined) body['external_customer_id'] = input.externalCustomerId
+  if (input.customerId !== undefined) body['customer_id'] = input.customerId
+  if (input.memberId !== undefined && input.externalMemberId !== undefined) {
+    throw invalidIdentity('Pass memberId or externalMemberId, not both.')
+  }
+  if (input.memberId !== undefined) body['member_id'] = input.memberId
+  if (input.externalMemberId !== undefined) body['external_member_id'] = input.externalMemberId
+  if (typeof input.returnUrl === 'string') body['return_url'] = input.returnUrl
+  return body
+}
+
+/** The snake_case body of `POST /v1/customers/`. */
+export function customerRequestBody(input: CreateCustomerInput): Record<string, string | null> {
+  const body: Record<string, string | null> = { external_id: input.externalId, email: input.email }
+  if (input.name !== undefined) body['name'] = input.name
+  return body
+}
+
+/**
+ * The HTTP client for Polar's API: one call is up to `maxAttempts` attempts within `deadlineMs`,
+ * each limited to `timeoutMs`. 429s are retried after `retry-after` when it fits; 500, 502, 503,
+ * 504, timeouts and network errors with exponential backoff and full jitter; nothing else.
+ *
+ * When the caller's `signal` aborts, the in-flight request is aborted, no more attempts are made,
+ * and the call rejects with `signal.reason` (not a `PolarSessionError`: the caller cancelled, so it
+ * already knows why).
+ */
+export function createPolarClient(options: PolarClientOptions): PolarClient {
+  const config = resolveConfig(options)
+
+  return {
+    async createCustomerSession(input: CreateSessionInput, signal?: AbortSignal): Promise<ReceivedSession> {
+      const body = JSON.stringify(sessionRequestBody(input))
+      return execute(config, SESSION_ROUTE, body, parseSessionBody, signal)
+    },
+    async createCustomer(input: CreateCustomerInput, signal?: AbortSignal): Promise<PolarCustomer> {
+      const body = JSON.stringify(customerRequestBody(input))
+      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), signal)
+    },
+  }
+}
+
+function parseCustomerBody(text: string): PolarCustomer {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new PolarSessionError('polar_unavailable', 'Polar answered POST /v1/customers/ with a body that is not JSON.', {
+      status: 502,
+    })
+  }
+  return parseCustomer(json)
+}
+
+function safeLog(logger: Logger, level: 'debug' | 'warn', obj: object, msg: string): void {
+  try {
+    logger[level](obj, msg)
+  } catch {
+    // A broken logger must not break the request.
+  }
+}
+
+function failureLogFields(failure: RetryableFailure): Record<string, unknown> {
+  switch (failure.kind) {
+    case 'rate_limited':
+    case 'server_error':
+      return failure.retryAfterSec === undefined
+        ? { status: failure.status }
+        : { status: failure.status, retryAfterSec: failure.retryAfterSec }
+    case 'timeout':
+      return { reason: 'timeout', timeoutMs: failure.timeoutMs }
+    case 'network':
+      return { reason: 'network', code: failure.code ?? 'unknown' }
+  }
+}
+
+async function execute<T>(
+  config: ResolvedConfig,
+  route: Route,
+  body: string,
+  parse: (text: string, receivedAt: number) => T,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  signal?.throwIfAborted()
+  const ctx: RequestContext = {
+    route: `POST ${route.path}`,
+    operation: route.operation,
+    scope: route.scope,
+    environment: config.environment,
+    origin: config.origin,
+  }
+  const request: AttemptRequest = { url: config.base + route.path, method: 'POST', headers: config.headers, body }
+  const started = performance.now()
+  const deadlineAt = started + config.deadlineMs
+  const info = (attempts: number, stop: 'attempts' | 'deadline') => ({
+    attempts,
+    elapsedMs: performance.now() - started,
+    stop,
+    deadlineMs: config.deadlineMs,
+  })
+
+  for (let attempt = 1; ; attempt++) {
+    const remaining = deadlineAt - performance.now()
+    const clampedByDeadline = remaining < config.timeoutMs
+    const timeoutMs = Math.max(1, Math.ceil(Math.min(config.timeoutMs, remaining)))
+    const attemptStarted = performance.now()
+    const outcome = await sendAttempt(config.fetch, request, timeoutMs, MAX_BODY_BYTES, signal)
+    const durationMs = Math.round(performance.now() - attemptStarted)
+
+    let failure: RetryableFailure
+    if (outcome.kind === 'response') {
+      safeLog(config.logger, 'debug', { route: ctx.route, attempt, status: outcome.status, durationMs }, 'polar answered')
+      if (outcome.status >= 200 && outcome.status < 300) {
+        // A malformed success is not retried: Polar (or whatever answers) would say the same again.
+        if (outcome.body === null) throw bodyTooLargeError(ctx, MAX_BODY_BYTES)
+        return parse(outcome.body, outcome.receivedAt)
+      }
+      const verdict = classifyResponse(ctx, outcome.status, outcome.headers, outcome.body)
+      if (verdict.kind === 'fatal') throw verdict.error
+      failure = verdict
+    } else if (outcome.kind === 'timeout') {
+      failure = { kind: 'timeout', timeoutMs, clampedByDeadline }
+    } else {
+      const code = networkErrorCode(outcome.error)
+      failure = code === undefined ? { kind: 'network', error: outcome.error } : { kind: 'network', error: outcome.error, code }
+    }
+
+    if (attempt >= config.maxAttempts) throw unavailableError(ctx, failure, info(attempt, 'attempts'))
+
+    const left = deadlineAt - performance.now()
+    let delayMs: number
+    if (failure.kind === 'rate_limited' && failure.retryAfterSec !== undefined) {
+      delayMs = Math.ceil(failure.retryAfterSec * 1000)
+      if (delayMs > config.maxRetryAfterMs || delayMs >= left) {
+        throw rateLimitedError(ctx, failure.retryAfterSec, 'too_long')
+      }
+    } else if (failure.kind === 'server_error' && failure.retryAfterSec !== undefined) {
+      const askedMs = Math.ceil(failure.retryAfterSec * 1000)
+      if (askedMs > config.maxRetryAfterMs || askedMs >= left) {
+        throw unavailableError(ctx, failure, info(attempt, 'deadline'))
+      }
+      delayMs = Math.max(askedMs, backoffDelay(attempt, config.random))
+    } else {
+      delayMs = backoffDelay(attempt, config.random)
+    }
+    if (delayMs >= left) throw unavailableError(ctx, failure, info(attempt, 'deadline'))
+
+    safeLog(
+      config.logger,
+      'warn',
+      { route: ctx.route, attempt, ...failureLogFields(failure), delayMs, durationMs },
+      'polar request failed; retrying',
+    )
+    await config.sleep(delayMs, signal)
+    signal?.throwIfAborted()
+    if (deadlineAt - performance.now() <= 0) throw unavailableError(ctx, failure, info(attempt, 'deadline'))
+  }
+}

@@ -1,0 +1,11 @@
+export { createPolarClient, DEFAULT_MAX_ATTEMPTS } from './client.js'
+export { parseCustomer } from './parse-customer.js'
+export { defaultUserAgent } from './user-agent.js'
+export type {
+  CreateCustomerInput,
+  CreateSessionInput,
+  PolarClient,
+  PolarClientOptions,
+  PolarErrorDetails,
+  ReceivedSession,
+} from './types.js'

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { PolarSessionError } from './errors.js'
+import { checkReturnUrl, toOriginSet } from './return-url.js'
+
+const allowed = toOriginSet(['https://app.example.com'])
+const base = 'https://app.example.com'
+
+function rejects(value: unknown, origins = allowed, withBase: string | undefined = base): PolarSessionError {
+  try {
+    checkReturnUrl(value, origins, withBase)
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolarSessionError)
+    expect((error as PolarSessionError).code).toBe('invalid_return_url')
+    expect((error as PolarSessionError).status).toBe(400)
+    return error as PolarSessionError
+  }
+  throw new Error(`accepted ${String(value)}`)
+}
+
+describe('checkReturnUrl', () => {
+  it('normalises allowed URLs and resolves relative paths against the base', () => {
+    expect(checkReturnUrl('https://app.example.com', allowed)).toBe('https://app.example.com/')
+    expect(checkReturnUrl('/account?tab=billing', allowed, base)).toBe('https://app.example.com/account?tab=billing')
+    expect(checkReturnUrl('/%2F%2Fevil.example', allowed, base)).toBe('https://app.example.com/%2F%2Fevil.example')
+    expect(checkReturnUrl('https://other.example/x', null)).toBe('https://other.example/x')
+  })
+
+  it.each([
+    'https://evil.example/',
+    '//evil.example',
+    '///evil.example',
+    'https:evil.example',
+    'https:/evil.example',
+    'javascript:alert(1)',
+    'JaVaScRiPt:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'https://app.example.com@evil.example',
+    'https://user:pass@app.example.com/',
+    '/\\evil.example',
+    '\\\\evil.example',
+    ' https://evil.example',
+    'https://app.example.com\t.evil.example',
+    'http://app.example.com/',
+    'ftp://app.example.com/',
+    `/${'a'.repeat(2100)}`,
+    '',
+    42,
+  ])('refuses %s', (value) => {
+    rejects(value)
+  })
+
+  it('refuses relative paths without a base', () => {
+    rejects('/account', allowed, undefined)
+  })
+
+  it('validates allowedReturnOrigins entries', () => {
+    expect(() => toOriginSet(['app.example.com'])).toThrow(TypeError)
+    expect(() => toOriginSet(['javascript:alert(1)'])).toThrow(/http or https/)
+    expect([...toOriginSet(['https://a.example/path', 'http://localhost:3000'])]).toEqual(['https://a.example', 'http://localhost:3000'])
+  })
+})
