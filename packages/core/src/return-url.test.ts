@@ -31,6 +31,8 @@ describe('checkReturnUrl', () => {
     '///evil.example',
     'https:evil.example',
     'https:/evil.example',
+    'https:///evil.example',
+    'http:\\\\evil.example',
     'javascript:alert(1)',
     'JaVaScRiPt:alert(1)',
     'data:text/html,<script>alert(1)</script>',
@@ -49,8 +51,11 @@ describe('checkReturnUrl', () => {
     rejects(value)
   })
 
-  it('refuses relative paths without a base', () => {
-    rejects('/account', allowed, undefined)
+  it('refuses relative paths without a base, and paths not from the root', () => {
+    expect(() => checkReturnUrl('/account', allowed)).toThrow(PolarSessionError)
+    rejects('account')
+    rejects('./account')
+    rejects('?x=1')
   })
 
   it('validates allowedReturnOrigins entries', () => {

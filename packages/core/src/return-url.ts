@@ -43,6 +43,13 @@ export function checkReturnUrl(value: unknown, allowedOrigins: ReadonlySet<strin
   if (/[\\\u0000-\u0020\u007f]/.test(value)) {
     throw invalid('The return URL contains a backslash, a space or a control character.')
   }
+  // Only two shapes: an absolute `scheme://…` URL, or a path from the root (`/account`).
+  // `https:evil.example` and `//evil.example` are neither: browsers and URL parsers disagree
+  // on them, and that disagreement is what open redirects are made of.
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(value)
+  if (absolute ? !/^[a-z][a-z0-9+.-]*:\/\/[^/]/i.test(value) : base === undefined || !value.startsWith('/') || value.startsWith('//')) {
+    throw invalid(base === undefined ? 'The return URL must be an absolute http(s) URL.' : 'The return URL must be an absolute http(s) URL or a path starting with a single /.')
+  }
   let url: URL
   try {
     url = base === undefined ? new URL(value) : new URL(value, base)

@@ -183,7 +183,11 @@ function fromKeyObject(key: KeyObject, jwkAlg?: string): PreparedPublicKey {
     if (!(prepared.algorithms as readonly string[]).includes(jwkAlg)) {
       throw new TypeError(`fromJwt: the JWK's "alg" (${JSON.stringify(jwkAlg)}) cannot be used with ${prepared.description}`)
     }
-    return { ...prepared, algorithms: [jwkAlg as AsymmetricAlgorithm] }
+    return {
+      ...prepared,
+      description: `${prepared.description} whose JWK "alg" is ${jwkAlg}`,
+      algorithms: [jwkAlg as AsymmetricAlgorithm],
+    }
   }
   return prepared
 }

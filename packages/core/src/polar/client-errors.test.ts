@@ -99,7 +99,7 @@ describe('422 from Polar', () => {
       json(422, {
         error: 'RequestValidationError',
         detail: [
-          { type: 'uuid_version', loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'], msg: 'UUID version 4 expected', input: 'not-a-uuid-secret' },
+          { type: 'uuid_version', loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'], msg: 'UUID version 4 expected, got not-a-uuid-secret', input: 'not-a-uuid-secret' },
           { type: 'missing', loc: ['body', 'CustomerSessionCustomerExternalIDCreate', 'external_customer_id'], msg: 'Field required', input: { customer_id: 'not-a-uuid-secret' } },
         ],
       }),

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redisStore } from './redis.js'
+import { sealedStore } from './sealed.js'
 import type { NodeRedisLikeClient, RedisLikeClient, RedisStore } from './redis.js'
 import { REDIS_HOST, REDIS_PORT, REDIS_URL, describeRedis } from './test-redis.js'
 
@@ -176,6 +177,18 @@ describeRedis('redisStore against a real Redis', () => {
         expect(await store.lock.acquire('L3', 10_000)).toBeNull()
         await second!()
         expect(await admin.exists(`${prefix}lock:L3`)).toBe(0)
+      })
+
+      it('under sealedStore: Redis holds only ciphertext, and the lock passes through', async () => {
+        const sealed = sealedStore(store, { keys: 'a-test-secret-of-at-least-32-characters!' })
+        const value = 'polar_cst_secret-token https://polar.sh/acme/portal?email=jane%40example.com'
+        await sealed.set('sealed', value, 60_000)
+        expect(await sealed.get('sealed')).toBe(value)
+        const raw = await admin.get(`${prefix}sealed`)
+        expect(raw).toEqual(expect.any(String))
+        expect(raw).not.toContain('polar_cst_')
+        expect(raw).not.toContain('portal')
+        expect(sealed.lock).toBe(store.lock)
       })
 
       it('close() leaves the client open: the app owns it', async () => {

@@ -88,7 +88,7 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
       const { plaintext } = await flattenedDecrypt(
         jwe,
         (header) => {
-          const key = typeof header.kid === 'string' ? byKid.get(header.kid) : undefined
+          const key = typeof header?.kid === 'string' ? byKid.get(header.kid) : undefined
           if (key === undefined) throw new Error('unknown kid')
           return key
         },

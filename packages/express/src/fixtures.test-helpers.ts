@@ -1,0 +1,92 @@
+// Shared set-up of this package's tests: both Express majors, the fake Polar, a fresh
+// polar-session instance per test, and a guard against unhandled rejections.
+import { createRequire } from 'node:module'
+import { createPolarSessions, type PolarSessions, type PolarSessionsOptions } from '@polar-session/core'
+import { startFakePolar, type FakePolar } from '@polar-session/testing'
+import express5, { type Request } from 'express'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+
+/**
+ * `express4` is an npm alias of express@4 (CommonJS, no types of its own): required directly,
+ * typed as the express 5 factory, whose app/request/response surface the tests share.
+ */
+const express4 = createRequire(import.meta.url)('express4') as typeof express5
+
+/** The majors every suite runs against. */
+export const MAJORS = [
+  { major: 'express 5', express: express5, version: (createRequire(import.meta.url)('express/package.json') as { version: string }).version },
+  { major: 'express 4', express: express4, version: (createRequire(import.meta.url)('express4/package.json') as { version: string }).version },
+] as const
+
+/** The app's own origin in the tests: requests carry `Host: app.example.com`. */
+export const APP_HOST = 'app.example.com'
+export const APP_ORIGIN = `http://${APP_HOST}`
+
+/** Identifies a request by its `x-user` header. */
+export const identifyByHeader = (req: Request) => {
+  const user = req.get('x-user')
+  return user ? { externalCustomerId: user } : null
+}
+
+export interface Fixture {
+  fake: FakePolar
+  /** A fresh instance (empty cache) per call, closed after the test. */
+  polar(overrides?: Partial<PolarSessionsOptions<Request>>): PolarSessions<Request>
+  /** Unhandled rejections seen during the current test. */
+  unhandled: unknown[]
+}
+
+/** Starts the fake Polar for the file and checks that no test leaves a rejection unhandled. */
+export function useFixture(): Fixture {
+  const opened: PolarSessions<Request>[] = []
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason)
+  }
+  const fixture = {
+    fake: undefined as unknown as FakePolar,
+    unhandled,
+    polar(overrides: Partial<PolarSessionsOptions<Request>> = {}) {
+      const instance = createPolarSessions<Request>({
+        accessToken: fixture.fake.accessToken,
+        baseUrl: fixture.fake.url,
+        identify: identifyByHeader,
+        allowedReturnOrigins: [APP_ORIGIN],
+        ...overrides,
+      })
+      opened.push(instance)
+      return instance
+    },
+  }
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled)
+    fixture.fake = await startFakePolar()
+    fixture.fake.addCustomer({ externalId: 'usr_1', email: 'jane@example.com', name: 'Jane' })
+  })
+  beforeEach(() => {
+    fixture.fake.clearFaults()
+    fixture.fake.stats.reset()
+    unhandled.length = 0
+  })
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((instance) => instance.close()))
+    // Let any stray promise settle before looking.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(unhandled, 'unhandled rejections').toEqual([])
+  })
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled)
+    await fixture.fake?.close()
+  })
+  return fixture
+}
+
+/** The refused return URLs: off-site, protocol-relative, scheme tricks, backslash, userinfo. */
+export const HOSTILE_RETURN_URLS = [
+  'https://evil.example/',
+  '//evil.example',
+  'https:evil.example',
+  'javascript:alert(1)',
+  '/\\evil.example',
+  'https://app.example.com@evil.example',
+] as const

@@ -1,0 +1,46 @@
+/**
+ * Express 4 and 5 adapter of polar-session: `polarSession` (middleware) and `polarPortal`
+ * (route handler). Importing the package types `req.polarSession`.
+ *
+ * @example
+ * import { createPolarSessions } from '@polar-session/core'
+ * import { polarPortal, polarSession } from '@polar-session/express'
+ *
+ * const polar = createPolarSessions({
+ *   accessToken: process.env.POLAR_ACCESS_TOKEN!,
+ *   identify: (req) => (req.user ? { externalCustomerId: req.user.id } : null),
+ * })
+ * app.use(polarSession(polar))
+ * app.get('/portal', polarPortal(polar))
+ */
+import type { PolarSession } from '@polar-session/core'
+
+export { polarSession } from './polar-session/index.js'
+export type { PolarSessionOptions } from './polar-session/index.js'
+export { polarPortal } from './polar-portal/index.js'
+export type { PolarPortalOptions } from './polar-portal/index.js'
+
+export { PolarSessionError, isPolarSessionError } from '@polar-session/core'
+export type {
+  Identify,
+  IdentifyResult,
+  PolarCustomer,
+  PolarIdentity,
+  PolarSession,
+  PolarSessionErrorCode,
+  PolarSessions,
+  PolarSessionsOptions,
+  RequestSessionOptions,
+} from '@polar-session/core'
+
+declare global {
+  namespace Express {
+    interface Request {
+      /**
+       * The Polar customer session of the signed-in user, set by `polarSession()` in attach
+       * mode; undefined for anonymous requests and before the middleware ran.
+       */
+      polarSession?: PolarSession
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Koa 2 and 3 adapter of polar-session: `polarSession` (middleware) and `polarPortal`
+ * (route handler). The instance's `identify` receives the Koa context: `identify(ctx)`.
+ * Importing the package types `ctx.state.polarSession`.
+ *
+ * @example
+ * import { createPolarSessions } from '@polar-session/core'
+ * import { polarPortal, polarSession } from '@polar-session/koa'
+ *
+ * const polar = createPolarSessions({
+ *   accessToken: process.env.POLAR_ACCESS_TOKEN!,
+ *   identify: (ctx) => (ctx.state.user ? { externalCustomerId: ctx.state.user.id } : null),
+ * })
+ * app.use(polarSession(polar))
+ * router.get('/portal', polarPortal(polar))
+ */
+import type { PolarSession } from '@polar-session/core'
+
+export { polarSession } from './polar-session/index.js'
+export type { PolarSessionOptions } from './polar-session/index.js'
+export { polarPortal } from './polar-portal/index.js'
+export type { PolarPortalOptions } from './polar-portal/index.js'
+
+export { PolarSessionError, isPolarSessionError } from '@polar-session/core'
+export type {
+  Identify,
+  IdentifyResult,
+  PolarCustomer,
+  PolarIdentity,
+  PolarSession,
+  PolarSessionErrorCode,
+  PolarSessions,
+  PolarSessionsOptions,
+  RequestSessionOptions,
+} from '@polar-session/core'
+
+declare module 'koa' {
+  interface DefaultState {
+    /**
+     * The Polar customer session of the signed-in user, set by `polarSession()` in attach
+     * mode; undefined for anonymous requests and before the middleware ran.
+     */
+    polarSession?: PolarSession
+  }
+}

@@ -1,0 +1,112 @@
+// Every answer the fake gives, as data. Handlers return an Answer; the server
+// writes it after the configured latency. The error bodies are Polar's, byte
+// for byte (compact JSON, as Starlette's JSONResponse writes it).
+
+import type { ErrorItem } from './validation.js'
+
+export interface Answer {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+const JSON_TYPE = 'application/json'
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
+  return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(value) }
+}
+
+export function html(status: number, body: string, headers: Record<string, string> = {}): Answer {
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8', ...headers }, body }
+}
+
+export function empty(status: number, headers: Record<string, string> = {}): Answer {
+  return { status, headers, body: '' }
+}
+
+export const INVALID_TOKEN_DESCRIPTION =
+  'The access token provided is expired, revoked, malformed, or invalid for other reasons.'
+export const INSUFFICIENT_SCOPE_DESCRIPTION =
+  'The request requires higher privileges than provided by the access token.'
+
+/** Unknown, expired, revoked or wrong-environment token: checked before routing. */
+export function invalidToken(): Answer {
+  return json(
+    401,
+    { error: 'invalid_token', error_description: INVALID_TOKEN_DESCRIPTION },
+    { 'www-authenticate': `Bearer realm="polar", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"` },
+  )
+}
+
+/** No token, or a token of the wrong kind for the endpoint. */
+export function unauthorized(): Answer {
+  return json(401, { error: 'Unauthorized', detail: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="polar"' })
+}
+
+export function insufficientScope(): Answer {
+  return json(
+    403,
+    { error: 'insufficient_scope', error_description: INSUFFICIENT_SCOPE_DESCRIPTION },
+    {
+      'www-authenticate': `Bearer realm="polar", error="insufficient_scope", error_description="${INSUFFICIENT_SCOPE_DESCRIPTION}"`,
+    },
+  )
+}
+
+export function notFound(): Answer {
+  return json(404, { error: 'ResourceNotFound', detail: 'Not found' })
+}
+
+export function methodNotAllowed(allowed: string[]): Answer {
+  return json(405, { detail: 'Method Not Allowed' }, { allow: allowed.join(', ') })
+}
+
+/** Schema errors (FastAPI's RequestValidationError). */
+export function requestValidationError(detail: ErrorItem[]): Answer {
+  return json(422, { error: 'RequestValidationError', detail })
+}
+
+/** Errors raised by Polar's services after the schema passed. */
+export function polarValidationError(detail: Array<{ loc: Array<string | number>; msg: string; input: unknown }>): Answer {
+  return json(422, {
+    error: 'PolarRequestValidationError',
+    detail: detail.map((d) => ({ type: 'value_error', loc: d.loc, msg: d.msg, input: d.input })),
+  })
+}
+
+export function jsonInvalid(pos: number, msg: string): Answer {
+  return requestValidationError([{ type: 'json_invalid', loc: ['body', pos], msg: 'JSON decode error', input: {}, ctx: { error: msg } }])
+}
+
+/** FastAPI's answer when the body cannot be read as JSON at all (bad UTF-8, absurd nesting). */
+export function bodyParseError(): Answer {
+  return json(400, { detail: 'There was an error parsing the body' })
+}
+
+export function payloadTooLarge(limit: number): Answer {
+  return json(413, { detail: `Request body exceeds ${limit} bytes` }, { connection: 'close' })
+}
+
+/** Polar's rate limiter: an empty body and retry-after in whole seconds, nothing else. */
+export function rateLimited(retryAfterSeconds: number): Answer {
+  return empty(429, { 'retry-after': String(retryAfterSeconds) })
+}
+
+export function internalError(): Answer {
+  return json(500, { error: 'InternalServerError', detail: 'Internal Server Error' })
+}
+
+const GATEWAY_TITLES: Record<number, string> = {
+  502: '502 Bad Gateway',
+  503: '503 Service Temporarily Unavailable',
+  504: '504 Gateway Time-out',
+}
+
+/** 502/503/504 come from the proxy in front of Polar: HTML, not JSON. */
+export function gatewayError(status: 502 | 503 | 504): Answer {
+  const title = GATEWAY_TITLES[status] as string
+  return html(
+    status,
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n`,
+  )
+}
