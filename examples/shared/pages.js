@@ -69,11 +69,15 @@ session valid until <time id="session-expires-at" datetime="${escapeHtml(session
 <p><a class="button primary" id="manage-billing" href="/portal">Manage billing</a> ${signOutForm}</p>`)
 }
 
-/** An error page: the status and, for client errors, polar-session's message (never a secret). */
+/**
+ * An error page: the status and, when the error is exposable (4xx), its message; polar-session's
+ * messages never hold a secret. Returns `{ status, headers, html }`; `headers` includes the
+ * error's own (`Retry-After`, `WWW-Authenticate`).
+ */
 export function errorPage({ framework, error }) {
   const status = typeof error?.status === 'number' ? error.status : 500
   const known = typeof error?.code === 'string'
-  const message = known && error.expose ? error.message : 'Something went wrong; please try again later.'
+  const message = error?.expose === true ? error.message : 'Something went wrong; please try again later.'
   const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(known ? error.headers : {}) }
   const html = layout(framework, `Error ${status}`, `
 <h1>${status === 401 ? 'Please sign in' : `Error ${status}`}</h1>

@@ -2,7 +2,7 @@
 // polar-session instance per test, and a guard against unhandled rejections.
 import { createRequire } from 'node:module'
 import { createPolarSessions, type PolarSessions, type PolarSessionsOptions } from '@polar-session/core'
-import { startFakePolar, type FakePolar } from '@polar-session/testing'
+import { startFakePolar, type FakePolar, type FakeSession } from '@polar-session/testing'
 import express5, { type Request } from 'express'
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 
@@ -30,6 +30,8 @@ export const identifyByHeader = (req: Request) => {
 
 export interface Fixture {
   fake: FakePolar
+  /** Sessions the fake issued during the current test, oldest first. */
+  newSessions(): FakeSession[]
   /** A fresh instance (empty cache) per call, closed after the test. */
   polar(overrides?: Partial<PolarSessionsOptions<Request>>): PolarSessions<Request>
   /** Unhandled rejections seen during the current test. */
@@ -40,11 +42,13 @@ export interface Fixture {
 export function useFixture(): Fixture {
   const opened: PolarSessions<Request>[] = []
   const unhandled: unknown[] = []
+  let sessionsBefore = new Set<string>()
   const onUnhandled = (reason: unknown): void => {
     unhandled.push(reason)
   }
   const fixture = {
     fake: undefined as unknown as FakePolar,
+    newSessions: () => fixture.fake.sessions().filter((session) => !sessionsBefore.has(session.id)),
     unhandled,
     polar(overrides: Partial<PolarSessionsOptions<Request>> = {}) {
       const instance = createPolarSessions<Request>({
@@ -66,6 +70,7 @@ export function useFixture(): Fixture {
   beforeEach(() => {
     fixture.fake.clearFaults()
     fixture.fake.stats.reset()
+    sessionsBefore = new Set(fixture.fake.sessions().map((session) => session.id))
     unhandled.length = 0
   })
   afterEach(async () => {

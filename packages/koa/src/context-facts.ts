@@ -3,12 +3,14 @@ import type { Context } from 'koa'
 
 /**
  * What core needs from a Koa context: the raw return-to value (a string, or an array when
- * repeated: core refuses anything but one string) and the app's own origin (`ctx.origin`,
- * which honours `app.proxy`) for relative paths.
+ * repeated: core refuses anything but one string) and the app's own origin for relative paths.
+ *
+ * The origin is `${ctx.protocol}://${ctx.host}` (both honour `app.proxy`), not `ctx.origin`:
+ * Koa 2's `ctx.origin` is that, but Koa 3's is the client's `Origin` request header (or null).
  */
 export function contextFacts(ctx: Context, returnToParam: string | undefined): RequestFacts {
   return {
     returnTo: returnToParam === undefined ? undefined : ctx.query[returnToParam],
-    origin: ctx.origin,
+    origin: `${ctx.protocol}://${ctx.host}`,
   }
 }

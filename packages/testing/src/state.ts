@@ -125,7 +125,7 @@ export class FakeOrganization {
   }
 
   addCustomer(
-    input: FakeCustomerInput & { metadata?: Record<string, string | number | boolean>; email: string | null },
+    input: Omit<FakeCustomerInput, 'email'> & { email: string | null; metadata?: Record<string, string | number | boolean> },
     options: { ownerFromCustomer: boolean } = { ownerFromCustomer: false },
   ): CustomerRecord {
     const type = input.type ?? 'individual'

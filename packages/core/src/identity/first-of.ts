@@ -4,6 +4,7 @@
  * @module
  */
 import type { Identify, IdentifyResult } from '../types.js'
+import type { IdentityResolver } from './resolver.js'
 
 /**
  * Combines resolvers: each is awaited in order and the first identity wins. When every one
@@ -22,7 +23,7 @@ import type { Identify, IdentifyResult } from '../types.js'
  *
  * @throws {TypeError} At construction, when no resolver is given or one is not a function.
  */
-export function firstOf<Req>(...resolvers: ReadonlyArray<Identify<Req>>): Identify<Req> {
+export function firstOf<Req>(...resolvers: ReadonlyArray<Identify<Req>>): IdentityResolver<Req> {
   if (resolvers.length === 0) throw new TypeError('firstOf: pass at least one resolver')
   resolvers.forEach((resolver: unknown, index) => {
     if (typeof resolver !== 'function') {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Identify, IdentifyResult, PolarIdentity } from '../types.js'
+import type { IdentifyResult, PolarIdentity } from '../types.js'
+import type { IdentityResolver } from './resolver.js'
 
 /**
  * A property path into the request: `'user.id'`, or `['state', 'user', 'id']` (the array form
@@ -137,15 +138,23 @@ function toId(value: unknown, label: string): string | undefined {
     throw new TypeError(`fromUser: the id at ${label} is not a finite number`)
   }
   throw new TypeError(
-    `fromUser: the id at ${label} is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}; expected a string, number or bigint. ` +
+    `fromUser: the id at ${label} is ${describeType(value)}; expected a string, number or bigint. ` +
       'Convert it with the function form, e.g. fromUser((req) => req.user?._id?.toString())',
   )
+}
+
+/** "a string", "an object", "an array", "null". */
+function describeType(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  const type = typeof value
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`
 }
 
 function toText(value: unknown, label: string): string | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'string') return value
-  throw new TypeError(`fromUser: the value at ${label} is a ${typeof value}; expected a string`)
+  throw new TypeError(`fromUser: the value at ${label} is ${describeType(value)}; expected a string`)
 }
 
 function isOptionsObject<Req>(value: unknown): value is FromUserOptions<Req> {
@@ -176,12 +185,12 @@ function isOptionsObject<Req>(value: unknown): value is FromUserOptions<Req> {
 export function fromUser<Req = unknown>(
   id?: UserIdSource<Req>,
   options?: Omit<FromUserOptions<Req>, 'id'>,
-): Identify<Req>
-export function fromUser<Req = unknown>(options: FromUserOptions<Req>): Identify<Req>
+): IdentityResolver<Req>
+export function fromUser<Req = unknown>(options: FromUserOptions<Req>): IdentityResolver<Req>
 export function fromUser<Req = unknown>(
   first?: UserIdSource<Req> | FromUserOptions<Req>,
   second?: Omit<FromUserOptions<Req>, 'id'>,
-): Identify<Req> {
+): IdentityResolver<Req> {
   let options: FromUserOptions<Req>
   if (isOptionsObject<Req>(first)) {
     if (second !== undefined) throw new TypeError('fromUser: pass options either as the only argument or after the id source')

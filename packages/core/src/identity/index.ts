@@ -26,6 +26,7 @@ export type {
 export { fromUser } from './from-user.js'
 export type { FromUserOptions, UserIdSource, UserIdValue, UserPath, UserTextSource } from './from-user.js'
 export { firstOf } from './first-of.js'
+export type { IdentityResolver } from './resolver.js'
 export type {
   ContextWithRequest,
   HeaderRecord,

@@ -5,9 +5,9 @@
  */
 import { CompactSign, EncryptJWT, SignJWT, UnsecuredJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Identify } from '../types.js'
 import { fromJwt } from './jwt.js'
 import type { HttpRequestLike } from './read-header.js'
+import type { IdentityResolver } from './resolver.js'
 import { expectInvalidToken, hmacSecret, keyPair, nodeReq, nowSec, sign } from './jwt.test-helpers.js'
 import type { TestKeyPair } from './jwt.test-helpers.js'
 
@@ -18,8 +18,8 @@ const SUB = 'usr_hostile_7f3a'
 let rsa: TestKeyPair
 let ec: TestKeyPair
 let secret: Uint8Array
-let rsaVerifier: Identify<HttpRequestLike>
-let hsVerifier: Identify<HttpRequestLike>
+let rsaVerifier: IdentityResolver<HttpRequestLike>
+let hsVerifier: IdentityResolver<HttpRequestLike>
 
 beforeAll(async () => {
   ;[rsa, ec, secret] = await Promise.all([keyPair('RS256', 'rsa-1'), keyPair('ES256', 'ec-1'), hmacSecret()])
@@ -35,7 +35,7 @@ interface HostileCase {
   /** What the attacker does. */
   readonly name: string
   /** The verifier under attack. */
-  readonly verifier: () => Identify<HttpRequestLike>
+  readonly verifier: () => IdentityResolver<HttpRequestLike>
   /** The Authorization header value (or a function building the request). */
   readonly authorization: () => Promise<string | string[]>
   readonly message: RegExp
@@ -188,6 +188,28 @@ const cases: HostileCase[] = [
     authorization: async () =>
       `Bearer ${await new CompactSign(new TextEncoder().encode('["a"]')).setProtectedHeader({ alg: 'HS256' }).sign(secret)}`,
     message: /^The bearer token is malformed\.$/,
+  },
+  {
+    name: 'a signature re-spelled with non-canonical trailing bits (same bytes, another string)',
+    verifier: () => hsVerifier,
+    authorization: async () => {
+      const token = await sign(good, secret, 'HS256')
+      // A 32-byte HMAC is 43 base64url characters: the last one carries 2 unused bits.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+      const last = alphabet.indexOf(token.charAt(token.length - 1))
+      return `Bearer ${token.slice(0, -1)}${alphabet.charAt(last ^ 0b01)}`
+    },
+    message: /not canonical base64url/,
+    secrets: [SUB],
+  },
+  {
+    name: 'a segment whose length no base64url encoding has',
+    verifier: () => hsVerifier,
+    authorization: async () => {
+      const [h, p, sig] = (await sign(good, secret, 'HS256')).split('.')
+      return `Bearer ${h}.${p}.${sig}AA`
+    },
+    message: /not canonical base64url/,
   },
   {
     name: 'an encrypted JWT (JWE)',

@@ -3,10 +3,11 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { PolarSessionError } from '../errors.js'
-import type { Identify } from '../types.js'
 import { fromJwt } from './jwt.js'
 import type { FromJwtOptions } from './jwt.js'
 import type { HttpRequestLike } from './read-header.js'
+import type { IdentityResolver } from './resolver.js'
+import type { Identify } from '../types.js'
 import { bearer, expectInvalidToken, hmacSecret, keyPair, nodeReq, nowSec, sign } from './jwt.test-helpers.js'
 import type { TestKeyPair } from './jwt.test-helpers.js'
 
@@ -122,7 +123,8 @@ describe('fromJwt: configuration is checked once, with precise TypeErrors', () =
 
   it('returns an Identify over the three request shapes', () => {
     const identify = fromJwt({ secret: SECRET_TEXT, algorithms: ['HS256'] })
-    expectTypeOf(identify).toEqualTypeOf<Identify<HttpRequestLike>>()
+    expectTypeOf(identify).toEqualTypeOf<IdentityResolver<HttpRequestLike>>()
+    expectTypeOf(identify).toExtend<Identify<HttpRequestLike>>()
     expectTypeOf<Request>().toExtend<HttpRequestLike>()
     expectTypeOf<import('node:http').IncomingMessage>().toExtend<HttpRequestLike>()
   })

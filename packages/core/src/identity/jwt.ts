@@ -7,7 +7,7 @@
 import { createRemoteJWKSet, customFetch as customFetchSymbol, errors, jwtVerify } from 'jose'
 import type { FetchImplementation, JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions, RemoteJWKSetOptions } from 'jose'
 import type { KeyObject } from 'node:crypto'
-import type { Identify, IdentifyResult } from '../types.js'
+import type { IdentifyResult } from '../types.js'
 import { invalidToken, isInvalidTokenError, KeySetUnavailable, mapVerifyError } from './jwt-errors.js'
 import {
   checkAlgorithms,
@@ -19,6 +19,7 @@ import {
 import type { AsymmetricAlgorithm, HmacAlgorithm, JwtAlgorithm, KeyKind } from './jwt-keys.js'
 import { isCookieName, readCookie, readHeader } from './read-header.js'
 import type { HttpRequestLike } from './read-header.js'
+import type { IdentityResolver } from './resolver.js'
 
 export type { AsymmetricAlgorithm, HmacAlgorithm, JwtAlgorithm } from './jwt-keys.js'
 
@@ -253,7 +254,6 @@ const RENAMED: Readonly<Record<string, string>> = {
 
 /** A compact JWS: three base64url segments (the signature may be empty, e.g. `alg: none`). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
 
 /** Everything {@link fromJwt} needs per request, decided once at construction. */
@@ -444,11 +444,29 @@ function findToken(request: HttpRequestLike, config: JwtConfig): string | undefi
   return undefined
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * `true` when a base64url segment (already known to use only the alphabet) is the one encoding of
+ * its bytes: a valid length, and zero bits after the last byte. jose's decoder ignores those bits,
+ * so without this check one token would have several spellings that all verify.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  if (rest === 1) return false
+  const last = BASE64URL.indexOf(segment.charAt(segment.length - 1))
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0
+}
+
 /** Cheap checks before any decoding: length first, then the characters a compact JWS can hold. */
 function checkTokenShape(token: string, maxLength: number): void {
   if (token.length > maxLength) throw invalidToken(`The bearer token is longer than ${maxLength} characters.`)
   if (CONTROL_CHARS.test(token)) throw invalidToken('The bearer token contains control characters.')
-  if (COMPACT_JWS.test(token)) return
+  if (COMPACT_JWS.test(token)) {
+    if (token.split('.').every(isCanonicalBase64url)) return
+    throw invalidToken('The bearer token is malformed: a segment is not canonical base64url.')
+  }
   if (token.split('.').length === 5) {
     throw invalidToken('The bearer token is an encrypted JWT (JWE); only signed JWTs (JWS) can be verified.')
   }
@@ -539,7 +557,7 @@ async function identifyWith(config: JwtConfig, request: HttpRequestLike): Promis
  *
  * @throws {TypeError} At construction, for a missing, contradictory or unsafe option.
  */
-export function fromJwt(options: FromJwtOptions): Identify<HttpRequestLike> {
+export function fromJwt(options: FromJwtOptions): IdentityResolver<HttpRequestLike> {
   const config = resolveOptions(options)
   return async function identifyFromJwt(request: HttpRequestLike): Promise<IdentifyResult> {
     try {

@@ -37,7 +37,6 @@ export function polarPortal(polar: PolarSessions<Request>, options: PolarPortalO
           res.redirect(303, session!.customerPortalUrl)
         }
       },
-      next,
-    ).catch(next)
+    )
   }
 }

@@ -72,7 +72,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       // The cached session the middleware used: same instance, same key, no second creation.
       const session = await polar.getSession({ externalCustomerId: 'usr_1' })
       expect(res.headers['location']).toBe(session.customerPortalUrl)
-      expect(res.headers['location']).toContain(`customer_session_token=${fx.fake.sessions()[0]!.token}`)
+      expect(res.headers['location']).toContain(`customer_session_token=${fx.newSessions()[0]!.token}`)
       expect(fx.fake.stats.sessionsCreated).toBe(1)
     })
 
@@ -189,7 +189,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       const res = await request(app).get('/me').query({ return_to: '/account' }).set('Host', APP_HOST).set('x-user', 'usr_1')
       expect(res.status).toBe(200)
       expect(res.body.returnUrl).toBe(`${APP_ORIGIN}/account`)
-      expect(fx.fake.sessions().map((s) => s.returnUrl)).toEqual([`${APP_ORIGIN}/account`])
+      expect(fx.newSessions().map((s) => s.returnUrl)).toEqual([`${APP_ORIGIN}/account`])
     })
 
     it.each(HOSTILE_RETURN_URLS)('refuses %s with 400 and no Location', async (hostile) => {

@@ -1,0 +1,133 @@
+// polar-session with Koa 3 and @koa/router.
+//
+//   node examples/koa/server.js        (after `pnpm build`; see examples/README.md)
+//
+// The same app as the Express example: a pretend sign-in (`demo_user` cookie), /account showing
+// the user's Polar customer session (redacted), /portal sending them to Polar's customer portal.
+// In Koa, `identify` receives the context and the session lands on `ctx.state.polarSession`.
+
+import { pathToFileURL } from 'node:url'
+import Koa from 'koa'
+import Router from '@koa/router'
+import { createPolarSessions } from '@polar-session/core'
+import { polarPortal, polarSession } from '@polar-session/koa'
+import { DEMO_COOKIE, findDemoUser, identityOf, readForm, signInCookie, signOutCookie } from '../shared/demo-users.js'
+import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
+import { accountPage, errorPage, homePage } from '../shared/pages.js'
+import { runDemo } from '../shared/run-demo.js'
+import { closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+
+const FRAMEWORK = 'Koa'
+
+/** The signed-in demo user, from the cookie Koa parses for us. */
+const currentUser = (ctx) => findDemoUser(ctx.cookies.get(DEMO_COOKIE))
+
+/**
+ * Builds the Koa app. `polar`: `{ accessToken, server }` or `{ accessToken, baseUrl }`;
+ * `publicUrl`: the app's own origin; `logger`: pino. Returns `{ app, sessions, close }`.
+ */
+export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 'polar-session-koa' }) }) {
+  const sessions = createPolarSessions({
+    ...polar,
+    // Koa adapters hand `identify` the context. Your app: ctx.state.user, a JWT, ...
+    identify: (ctx) => identityOf(currentUser(ctx)),
+    returnUrl: new URL('/account', publicUrl).href,
+    logger: logger.child({ component: 'polar-session' }),
+  })
+
+  const app = new Koa()
+  const router = new Router()
+
+  // Outermost: one log line per request, and polar-session errors rendered as a page
+  // (they carry their status: 401, 404 unknown customer, 503 + Retry-After, ...).
+  app.use(async (ctx, next) => {
+    const startedAt = performance.now()
+    try {
+      await next()
+    } catch (error) {
+      logPolarError(logger, error)
+      const page = errorPage({ framework: FRAMEWORK, error })
+      ctx.status = page.status
+      ctx.set(page.headers)
+      ctx.body = page.html
+    } finally {
+      logRequest(logger, { method: ctx.method, path: ctx.path, status: ctx.status, startedAt })
+    }
+  })
+
+  router.get('/', (ctx) => {
+    ctx.type = 'html'
+    ctx.body = homePage({ framework: FRAMEWORK, user: currentUser(ctx) })
+  })
+
+  // The pretend sign-in (no body-parser dependency: the form is one field).
+  router.post('/sign-in', async (ctx) => {
+    const user = findDemoUser((await readForm(ctx.req)).get('user'))
+    if (!user) ctx.throw(400, 'Unknown demo user.')
+    logger.info({ user: user.id }, 'signed in')
+    ctx.set('set-cookie', signInCookie(user.id))
+    ctx.status = 303
+    ctx.redirect('/account')
+  })
+
+  router.post('/sign-out', (ctx) => {
+    ctx.set('set-cookie', signOutCookie())
+    ctx.status = 303
+    ctx.redirect('/')
+  })
+
+  // polarSession() sets ctx.state.polarSession (null when signed out) for this route only.
+  router.get('/account', polarSession(sessions), (ctx) => {
+    const user = currentUser(ctx)
+    const session = ctx.state.polarSession
+    if (!user || !session) {
+      ctx.status = 303
+      return ctx.redirect('/')
+    }
+    ctx.set('cache-control', 'no-store')
+    ctx.type = 'html'
+    ctx.body = accountPage({ framework: FRAMEWORK, user, session })
+  })
+
+  // 303 to the portal; JSON for Accept: application/json; 401 signed out; ?return_to= checked.
+  router.get('/portal', polarPortal(sessions, { returnToParam: 'return_to' }))
+
+  app.use(router.routes()).use(router.allowedMethods())
+  return { app, sessions, close: () => sessions.close() }
+}
+
+/** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
+export async function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-koa' }) }) {
+  let demo
+  const { server, url } = await startHttpServer({
+    port,
+    host,
+    fallbackToEphemeral,
+    logger,
+    buildHandler: (publicUrl) => {
+      demo = createDemoApp({ polar, publicUrl, logger })
+      return demo.app.callback()
+    },
+  })
+  return {
+    url,
+    server,
+    sessions: demo.sessions,
+    close: async () => {
+      await closeHttpServer(server)
+      await demo.close()
+    },
+  }
+}
+
+/** `node examples/koa/server.js`: the embedded fake Polar unless POLAR_ACCESS_TOKEN is set. */
+export function main() {
+  return runDemo({ framework: FRAMEWORK, startDemoServer })
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}

@@ -1,0 +1,24 @@
+// Type-level checks: compiled by `tsc` (see the package README), no-ops at run time.
+import type { PolarSession, PolarSessions } from '@polar-session/core'
+import type { Request, RequestHandler } from 'express'
+import { describe, expectTypeOf, it } from 'vitest'
+import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionOptions } from './index.js'
+
+describe('types', () => {
+  it('types req.polarSession through the package entry', () => {
+    expectTypeOf<Request['polarSession']>().toEqualTypeOf<PolarSession | undefined>()
+    const handler: RequestHandler = (req, _res, next) => {
+      expectTypeOf(req.polarSession).toEqualTypeOf<PolarSession | undefined>()
+      next()
+    }
+    void handler
+  })
+
+  it('returns Express handlers and takes an instance whose identify gets the request', () => {
+    expectTypeOf(polarSession).parameter(0).toEqualTypeOf<PolarSessions<Request>>()
+    expectTypeOf(polarSession).returns.toEqualTypeOf<RequestHandler>()
+    expectTypeOf(polarPortal).returns.toEqualTypeOf<RequestHandler>()
+    expectTypeOf<PolarSessionOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<PolarPortalOptions>().not.toHaveProperty('required')
+  })
+})

@@ -1,0 +1,35 @@
+// Type-level checks: compiled by `tsc` (see the package README), no-ops at run time.
+import type { PolarSession, PolarSessions } from '@polar-session/core'
+import Router from '@koa/router'
+import Koa, { type Context, type DefaultState, type Middleware } from 'koa'
+import { describe, expectTypeOf, it } from 'vitest'
+import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionOptions } from './index.js'
+
+describe('types', () => {
+  it('types ctx.state.polarSession through the package entry', () => {
+    expectTypeOf<DefaultState['polarSession']>().toEqualTypeOf<PolarSession | undefined>()
+    const app = new Koa()
+    app.use(async (ctx, next) => {
+      expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | undefined>()
+      await next()
+    })
+    const router = new Router()
+    router.get('/me', (ctx) => {
+      expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | undefined>()
+    })
+  })
+
+  it('returns Koa middleware and takes an instance whose identify gets the context', () => {
+    expectTypeOf(polarSession).parameter(0).toEqualTypeOf<PolarSessions<Context>>()
+    expectTypeOf(polarSession).returns.toEqualTypeOf<Middleware>()
+    expectTypeOf(polarPortal).returns.toEqualTypeOf<Middleware>()
+    expectTypeOf<PolarSessionOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<PolarPortalOptions>().not.toHaveProperty('required')
+    // Mountable on an app and on a @koa/router route (compiled, never run).
+    const mount = (polar: PolarSessions<Context>) => {
+      new Koa().use(polarSession(polar))
+      new Router().get('/portal', polarPortal(polar))
+    }
+    expectTypeOf(mount).toBeFunction()
+  })
+})
