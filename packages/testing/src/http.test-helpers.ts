@@ -86,6 +86,13 @@ export const INSUFFICIENT_SCOPE_BODY =
   '{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token."}'
 export const NOT_FOUND_BODY = '{"error":"ResourceNotFound","detail":"Not found"}'
 
+/** Header names of a fetch Response (the DOM lib here has no Headers iterator typings). */
+export function headerNames(headers: Headers): string[] {
+  const names: string[] = []
+  headers.forEach((_value, name) => names.push(name))
+  return names
+}
+
 /** Microseconds since the epoch from a fake timestamp. */
 export function micros(timestamp: string): number {
   const ms = Date.parse(timestamp.replace(/\.\d{6}Z$/, 'Z'))

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import { SlidingWindowLimiter } from './rate-limit.js'
 import type { FakePolar } from './types.js'
-import { call, createSession } from './http.test-helpers.js'
+import { call, createSession, headerNames } from './http.test-helpers.js'
 
 const open: FakePolar[] = []
 afterEach(async () => {
@@ -30,7 +30,7 @@ describe('organization rate limit', () => {
     expect(limited.status).toBe(429)
     expect(limited.text).toBe('')
     expect(limited.headers.get('retry-after')).toMatch(/^(59|60)$/)
-    expect([...limited.headers.keys()].some((k) => k.toLowerCase().startsWith('x-ratelimit'))).toBe(false)
+    expect(headerNames(limited.headers).some((k) => k.toLowerCase().startsWith('x-ratelimit'))).toBe(false)
     expect(fake.stats.rateLimited).toBe(1)
     expect(fake.stats.sessionsCreated).toBe(2)
   })
