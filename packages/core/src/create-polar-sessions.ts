@@ -1,6 +1,7 @@
 import { isPolarSessionError } from './errors.js'
 import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
 import { createPolarClient, type PolarClient, type ReceivedSession } from './polar/index.js'
+import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
 import { SessionCache } from './reuse/session-cache.js'
@@ -76,13 +77,14 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     logger: resolved.logger,
     userAgent: USER_AGENT,
   })
+  const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)
   const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
   const cache = new SessionCache({
     store: toEntryStore(store, { logger: resolved.logger, opTimeoutMs: 250 }),
     logger: resolved.logger,
     notFoundTtlMs: resolved.notFoundTtlMs,
     deadlineMs: resolved.deadlineMs,
-    create: (identity, returnUrl) => createAtPolar(client, resolved, identity, returnUrl),
+    create: (identity, returnUrl) => breaker.run(() => createAtPolar(client, resolved, identity, returnUrl)),
   })
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false

@@ -1,4 +1,5 @@
 import { toOriginSet, checkReturnUrl } from './return-url.js'
+import type { CircuitBreakerOptions } from './reuse/circuit-breaker.js'
 import type { Identify, Logger, SessionStore } from './types.js'
 
 /** Polar's API base URLs. */
@@ -74,6 +75,13 @@ export interface PolarSessionsOptions<Req = any> {
    * @default false
    */
   createCustomer?: boolean
+  /**
+   * Fail fast while Polar keeps failing: after `failureThreshold` failed creations in a row,
+   * creations answer 503 with `Retry-After` at once (still-valid cached sessions are still
+   * served) until a probe after `cooldownMs` succeeds.
+   * @default { failureThreshold: 3, cooldownMs: 5_000, maxCooldownMs: 60_000 }
+   */
+  circuitBreaker?: CircuitBreakerOptions
   /** A pino-shaped logger. Nothing secret is ever logged. @default silent */
   logger?: Logger
   /** The fetch implementation to call Polar with. @default globalThis.fetch */
@@ -96,6 +104,7 @@ export interface ResolvedOptions<Req> {
   maxRetryAfterMs: number
   notFoundTtlMs: number
   createCustomer: boolean
+  circuitBreaker: CircuitBreakerOptions
   logger: Logger
   fetch: typeof globalThis.fetch
 }
@@ -186,6 +195,7 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     maxRetryAfterMs: duration('maxRetryAfterMs', options.maxRetryAfterMs, 10_000, 0, 3_600_000),
     notFoundTtlMs: duration('notFoundTtlMs', options.notFoundTtlMs, 60_000, 0, 3_600_000),
     createCustomer: options.createCustomer === true,
+    circuitBreaker: options.circuitBreaker ?? {},
     logger: options.logger ?? silentLogger,
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
   }

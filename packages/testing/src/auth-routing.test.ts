@@ -151,6 +151,13 @@ describe('routing', () => {
     expect(r.headers.get('allow')).toBe('POST')
   })
 
+  it('HEAD is served wherever GET is, without a body', async () => {
+    const r = await call(fake, 'HEAD', '/v1/customers/external/usr_1')
+    expect(r.status).toBe(200)
+    expect(r.text).toBe('')
+    expect(Number(r.headers.get('content-length'))).toBeGreaterThan(0)
+  })
+
   it('missing trailing slash: 307 to the slashed path, as Starlette redirects', async () => {
     const r = await call(fake, 'POST', '/v1/customer-sessions?x=1', { body: { external_customer_id: 'usr_1' } })
     expect(r.status).toBe(307)

@@ -141,6 +141,17 @@ describe('payload faults on session creation', () => {
   })
 })
 
+describe('payload faults elsewhere', () => {
+  it('malformed-json aimed at another route truncates that 2xx body', async () => {
+    fake.fail({ kind: 'malformed-json' }, { route: 'GET /v1/customers/external/{external_id}' })
+    const r = await call(fake, 'GET', '/v1/customers/external/usr_1')
+    expect(r.status).toBe(200)
+    expect(r.json).toBeUndefined()
+    expect(r.text.startsWith('{"id":')).toBe(true)
+    expect((await call(fake, 'GET', '/v1/customers/external/usr_1')).json).toBeDefined()
+  })
+})
+
 describe('transport faults', () => {
   it('reset: the socket is destroyed without a response', async () => {
     fake.fail({ kind: 'reset' })

@@ -5,10 +5,12 @@
 //   clearFaults() (when it does not fire, later rules get their chance).
 // Transport faults (status, hang, reset) hit any route unless filtered: they
 // stand for the proxy or network in front of Polar, so they come before auth.
-// Payload faults (malformed-json, missing-fields, expired) only make sense on
-// session creation and default to that route; they are taken when the request
-// arrives and change the 201 if the request earns one (an invalid request
-// still gets its normal error, and the fault is spent).
+// Payload faults (malformed-json, missing-fields, expired) default to the
+// session creation route; they are taken when the request arrives and change
+// the answer only if the request earns a 2xx (an invalid request still gets
+// its normal error, and the fault is spent). malformed-json truncates any 2xx
+// JSON body, so a route filter can aim it elsewhere; missing-fields and
+// expired only mean something for session creation.
 
 import type { FakeFault } from './types.js'
 

@@ -99,7 +99,8 @@ function match(method: string, pathname: string): Match {
   for (const r of ROUTES) {
     const m = r.pattern.exec(pathname)
     if (!m) continue
-    if (r.method === method) {
+    // Starlette serves HEAD wherever it serves GET.
+    if (r.method === method || (method === 'HEAD' && r.method === 'GET')) {
       const params: Record<string, string> = {}
       r.names.forEach((name, i) => (params[name] = m[i + 1] as string))
       return { route: r, params, allowed: [] }

@@ -49,6 +49,8 @@ export interface FakePolar {
   sessions(): FakeSession[]
   setLatency(ms: number): void
   setClockOffset(ms: number): void
+  /** Lifetime of sessions created from now on (the sessionTtlMs option, changed at runtime). */
+  setSessionTtl(ms: number): void
   fail(fault: FakeFault, opts?: { times?: number; rate?: number; route?: string }): void
   clearFaults(): void
   readonly stats: FakeStats
@@ -94,7 +96,9 @@ export interface FakeCustomerInput {
 
 export interface FakeCustomer {
   id: string
+  /** Kept after deletion (as Polar's customer.deleted payload shows it), though the id is free again. */
   externalId: string | null
+  /** '' for a team customer created through the API without an email. */
   email: string
   name: string | null
   type: 'individual' | 'team'

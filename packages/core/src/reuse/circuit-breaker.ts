@@ -1,0 +1,99 @@
+import { isPolarSessionError, PolarSessionError } from '../errors.js'
+import type { Logger } from '../types.js'
+
+/** Options of the circuit breaker in front of Polar. */
+export interface CircuitBreakerOptions {
+  /** Consecutive failed creations (after their retries) that open the circuit. @default 3 */
+  failureThreshold?: number
+  /** How long the circuit stays open before one probe is let through. @default 5_000 */
+  cooldownMs?: number
+  /** Longest cooldown after repeated failed probes (the cooldown doubles each time). @default 60_000 */
+  maxCooldownMs?: number
+}
+
+type State = 'closed' | 'open' | 'half-open'
+
+/**
+ * While Polar keeps failing, requests should not each wait out the whole retry schedule.
+ * After `failureThreshold` consecutive transient failures (5xx, timeouts, resets, 429) the
+ * circuit opens: creations fail at once with 503 and `Retry-After` until the cooldown ends,
+ * then a single probe goes through; its success closes the circuit, its failure reopens it
+ * for twice as long. A 429's `retry-after` sets the cooldown when it is longer.
+ */
+export class CircuitBreaker {
+  readonly #threshold: number
+  readonly #baseCooldownMs: number
+  readonly #maxCooldownMs: number
+  readonly #logger: Logger
+  #state: State = 'closed'
+  #failures = 0
+  #cooldownMs: number
+  #openUntil = 0
+
+  constructor(options: CircuitBreakerOptions, logger: Logger) {
+    this.#threshold = positiveInteger('failureThreshold', options.failureThreshold ?? 3)
+    this.#baseCooldownMs = positiveInteger('cooldownMs', options.cooldownMs ?? 5_000)
+    this.#maxCooldownMs = Math.max(this.#baseCooldownMs, positiveInteger('maxCooldownMs', options.maxCooldownMs ?? 60_000))
+    this.#cooldownMs = this.#baseCooldownMs
+    this.#logger = logger
+  }
+
+  get state(): State {
+    return this.#state
+  }
+
+  /** Runs one creation through the breaker. */
+  async run<T>(create: () => Promise<T>): Promise<T> {
+    if (this.#state !== 'closed') {
+      const waitMs = this.#openUntil - Date.now()
+      if (this.#state === 'half-open' || waitMs > 0) throw this.#openError(Math.max(waitMs, 1_000))
+      this.#state = 'half-open' // this caller is the probe
+    }
+    try {
+      const result = await create()
+      if (this.#state !== 'closed') this.#logger.info({}, 'polar-session: Polar answered again; circuit closed')
+      this.#state = 'closed'
+      this.#failures = 0
+      this.#cooldownMs = this.#baseCooldownMs
+      return result
+    } catch (error) {
+      if (isPolarSessionError(error, 'polar_unavailable', 'rate_limited')) {
+        this.#onFailure(error)
+      } else if (this.#state === 'half-open') {
+        // A probe that got a definite answer (404, 401…) shows Polar is up.
+        this.#state = 'closed'
+        this.#failures = 0
+        this.#cooldownMs = this.#baseCooldownMs
+      }
+      throw error
+    }
+  }
+
+  #onFailure(error: PolarSessionError): void {
+    const probeFailed = this.#state === 'half-open'
+    this.#failures++
+    if (!probeFailed && this.#failures < this.#threshold) return
+    if (probeFailed) this.#cooldownMs = Math.min(this.#cooldownMs * 2, this.#maxCooldownMs)
+    const cooldown = Math.max(this.#cooldownMs, (error.retryAfter ?? 0) * 1_000)
+    this.#state = 'open'
+    this.#openUntil = Date.now() + cooldown
+    this.#logger.warn(
+      { code: error.code, failures: this.#failures, cooldownMs: cooldown },
+      'polar-session: Polar keeps failing; circuit open, failing fast until the cooldown ends',
+    )
+  }
+
+  #openError(waitMs: number): PolarSessionError {
+    return new PolarSessionError('polar_unavailable', 'Polar is unavailable right now; try again shortly.', {
+      status: 503,
+      retryAfter: Math.ceil(waitMs / 1_000),
+    })
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(`createPolarSessions: circuitBreaker.${name} must be a positive integer, got ${String(value)}.`)
+  }
+  return value
+}
