@@ -7,7 +7,7 @@
 // a 303 to `session.customerPortalUrl` with `Cache-Control: no-store` (the URL is a credential).
 
 import { pathToFileURL } from 'node:url'
-import { createPolarSessions, unauthenticated } from '@polar-session/core'
+import { createPolarSessions, PolarSessionError, unauthenticated } from '@polar-session/core'
 import { findDemoUser, identityOf, readForm, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
@@ -40,7 +40,8 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     logger: logger.child({ component: 'polar-session' }),
   })
 
-  async function route(req, res, path) {
+  async function route(req, res, url) {
+    const path = url.pathname
     if (req.method === 'GET' && path === '/') {
       return html(res, homePage({ framework: FRAMEWORK, user: currentUser(req) }))
     }
@@ -60,7 +61,13 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
       return html(res, accountPage({ framework: FRAMEWORK, user, session }), { 'cache-control': 'no-store' })
     }
     if (req.method === 'GET' && path === '/portal') {
-      const session = await sessions.resolve(req)
+      // An optional per-request back link, `/portal?return_to=/account`: checkReturnUrl() resolves
+      // paths against our origin and throws a 400 PolarSessionError for anything off-site
+      // (`//evil.example`, `javascript:`, backslashes ...), so this is never an open redirect.
+      const returnTo = url.searchParams.getAll('return_to')
+      if (returnTo.length > 1) throw new PolarSessionError('invalid_return_url', 'Give return_to once.', { status: 400 })
+      const returnUrl = returnTo.length === 1 ? sessions.checkReturnUrl(returnTo[0], publicUrl) : undefined
+      const session = await sessions.resolve(req, { returnUrl })
       // Anonymous: the same 401 PolarSessionError the adapters answer with (rendered below).
       if (!session) throw unauthenticated()
       // The portal URL embeds the token: never cache it, never log it.
@@ -71,10 +78,13 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 
   async function app(req, res) {
     const startedAt = performance.now()
-    const path = new URL(req.url ?? '/', publicUrl).pathname
-    res.on('finish', () => logRequest(logger, { method: req.method, path, status: res.statusCode, startedAt }))
+    // `${origin}${req.url}`, not new URL(req.url, origin): a request line such as `//evil.example/`
+    // must stay a path on this server, not become another host.
+    const url = URL.canParse(`${publicUrl}${req.url}`) ? new URL(`${publicUrl}${req.url}`) : null
+    if (url === null) return send(res, 400, { 'content-type': 'text/plain' }, 'Bad request')
+    res.on('finish', () => logRequest(logger, { method: req.method, path: url.pathname, status: res.statusCode, startedAt }))
     try {
-      await route(req, res, path)
+      await route(req, res, url)
     } catch (error) {
       // PolarSessionError carries its status and headers (404 unknown customer, 503 + Retry-After ...).
       logPolarError(logger, error)

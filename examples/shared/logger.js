@@ -27,7 +27,7 @@ export function createLogger({ name, level = process.env.LOG_LEVEL ?? 'info', de
   if (process.stdout.isTTY) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
+      transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
     })
   }
   return pino(options)

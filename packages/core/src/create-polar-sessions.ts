@@ -1,4 +1,4 @@
-import { isPolarSessionError } from './errors.js'
+import { isPolarSessionError, PolarSessionError } from './errors.js'
 import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
 import { createPolarClient, type PolarClient, type ReceivedSession } from './polar/index.js'
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
@@ -42,8 +42,9 @@ export interface PolarSessions<Req = any> {
   /** Drops every cached session of the identity (with a member: that member's only), in every process sharing the store. */
   invalidate(identity: PolarIdentity): Promise<void>
   /**
-   * Checks a return URL against `allowedReturnOrigins` and returns it normalised; relative
-   * paths resolve against `base` (the app's own origin). Throws `invalid_return_url` (400).
+   * Checks a return URL that came with a request against `allowedReturnOrigins` and returns
+   * it normalised; relative paths resolve against `base` (the app's own origin). Throws
+   * `invalid_return_url` (400), always when no allowed origins are configured.
    */
   checkReturnUrl(url: string, base?: string): string
   /** Which Polar the instance talks to: 'production', 'sandbox' or 'custom' (a `baseUrl`). */
@@ -141,6 +142,14 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       resolved.logger.debug({}, 'polar-session: identity invalidated')
     },
     checkReturnUrl(url, base) {
+      // A URL from the request is accepted only against an explicit list: with none, none is.
+      if (resolved.allowedReturnOrigins === null) {
+        throw new PolarSessionError(
+          'invalid_return_url',
+          'A per-request return URL needs allowedReturnOrigins (or a string returnUrl, whose origin is then allowed).',
+          { status: 400 },
+        )
+      }
       return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
     },
     async close() {

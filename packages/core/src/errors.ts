@@ -80,6 +80,8 @@ export class PolarSessionError extends Error {
       headers['Retry-After'] = String(Math.max(0, Math.ceil(options.retryAfter)))
     }
     this.headers = headers
+    // Framework error pages print the stack: let its first line name the code too.
+    if (typeof this.stack === 'string') this.stack = this.stack.replace(/^[^\n]*/, () => `PolarSessionError [${code}]: ${message}`)
   }
 
   /** A plain object safe to send to a client or a log: code, message, status. */

@@ -24,7 +24,7 @@ export type {
 export { VERSION } from './version.js'
 export { createPortalHandler, sessionFromRequest, errorResponse } from './http/fetch-handler.js'
 export type { PortalHandlerOptions } from './http/fetch-handler.js'
-export { sessionForRequest, checkRequestSessionOptions, unauthenticated } from './http/request-session.js'
+export { sessionForRequest, checkRequestSessionOptions, checkPolarSessions, unauthenticated } from './http/request-session.js'
 export type { RequestSessionOptions, RequestFacts } from './http/request-session.js'
 export { NO_STORE, portalJson, wantsJson } from './http/portal-answer.js'
 export type { PortalJson } from './http/portal-answer.js'

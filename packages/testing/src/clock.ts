@@ -5,6 +5,7 @@
 
 export class FakeClock {
   offsetMs: number
+  private lastRealMicros = 0
 
   constructor(offsetMs = 0) {
     this.offsetMs = offsetMs
@@ -12,8 +13,15 @@ export class FakeClock {
 
   /** Microseconds since the epoch on the fake server's clock (real clock + offset). */
   nowMicros(): number {
-    // timeOrigin + now() has sub-millisecond resolution, unlike Date.now().
-    return Math.floor((performance.timeOrigin + performance.now() + this.offsetMs) * 1000)
+    // Wall clock for the milliseconds (a monotonic clock drifts from it in long
+    // runs), the monotonic clock's fraction for realistic microseconds, and
+    // never backwards, so successive objects are ordered as they were created.
+    const sample = Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000)
+    // A step back of more than a millisecond is the wall clock itself moving (NTP, or a test
+    // faking Date.now): follow it rather than stay ahead forever.
+    const behind = this.lastRealMicros - sample
+    this.lastRealMicros = behind >= 0 && behind < 1000 ? this.lastRealMicros + 1 : sample
+    return this.lastRealMicros + Math.round(this.offsetMs * 1000)
   }
 }
 

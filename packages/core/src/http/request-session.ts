@@ -58,6 +58,14 @@ export async function sessionForRequest<Req>(
   return session
 }
 
+/** A mount-time check that `polar` is what `createPolarSessions()` returns. */
+export function checkPolarSessions(where: string, polar: unknown): void {
+  const candidate = polar as Partial<PolarSessions> | null
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.resolve !== 'function' || typeof candidate.checkReturnUrl !== 'function') {
+    throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
+  }
+}
+
 /** Validates adapter options once, at mount time, with precise messages. */
 export function checkRequestSessionOptions(where: string, options: RequestSessionOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object.`)

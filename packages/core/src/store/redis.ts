@@ -124,8 +124,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return Promise.reject(error)
     }
     return new Promise<T>((resolve, reject) => {
+      // Timers run before I/O in each turn of the event loop: after a busy stretch the reply
+      // may already be in the socket, unread. One more turn (setImmediate runs after I/O) lets
+      // it win, so a timeout means a slow Redis, not a busy process.
       const timer = setTimeout(() => {
-        reject(new TimeoutError(`timed out after ${opTimeoutMs}ms`))
+        setImmediate(() => reject(new TimeoutError(`timed out after ${opTimeoutMs}ms`)))
       }, opTimeoutMs)
       timer.unref?.()
       promise.then(

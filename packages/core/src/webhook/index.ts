@@ -1,3 +1,7 @@
 export { MAX_WEBHOOK_BODY_BYTES, verifyWebhook } from './verify.js'
 export type { PolarWebhookEvent, VerifyWebhookOptions, WebhookHeaders } from './verify.js'
 export { webhookInvalidations } from './invalidations.js'
+export { handleWebhook } from './handler.js'
+export type { HandleWebhookInput, WebhookAnswer } from './handler.js'
+export { createWebhookHandler } from './fetch-handler.js'
+export type { WebhookHandlerOptions } from './fetch-handler.js'

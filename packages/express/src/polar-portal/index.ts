@@ -8,7 +8,7 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
-import { checkPolar } from '../check-polar.js'
+import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { requestFacts } from '../request-facts.js'
 
 /** Options of {@link polarPortal}. A session is always required. */
@@ -37,6 +37,7 @@ export function polarPortal(polar: PolarSessions<Request>, options: PolarPortalO
           res.redirect(303, session!.customerPortalUrl)
         }
       },
-    )
+      next,
+    ).catch(next)
   }
 }

@@ -6,7 +6,7 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
-import { checkPolar } from '../check-polar.js'
+import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { requestFacts } from '../request-facts.js'
 
 /** Options of {@link polarSession}. */

@@ -6,7 +6,7 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Context, Middleware } from 'koa'
-import { checkPolar } from '../check-polar.js'
+import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { contextFacts } from '../context-facts.js'
 
 /** Options of {@link polarSession}. */

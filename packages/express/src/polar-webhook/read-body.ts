@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http'
+
+export type BodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' }
+
+/**
+ * Reads a request body up to `max` bytes. Past the cap (declared or streamed) the rest is
+ * read and dropped, so the 413 reaches a client that is still sending; `aborted` when the
+ * client goes away first.
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = Number(req.headers['content-length'] ?? 0) > max
+    const done = (result: BodyRead): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort)
+      resolve(result)
+    }
+    const onData = (chunk: Buffer): void => {
+      if (tooLarge) return
+      size += chunk.length
+      if (size > max) {
+        tooLarge = true
+        chunks.length = 0
+      } else chunks.push(chunk)
+    }
+    const onEnd = (): void => done(tooLarge ? { kind: 'too-large' } : { kind: 'ok', body: Buffer.concat(chunks, size) })
+    const onAbort = (): void => done({ kind: 'aborted' })
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort)
+  })
+}
