@@ -138,9 +138,8 @@ describe('fromJwt with jwksUrl and customFetch', () => {
         init.signal.addEventListener('abort', () => reject(init.signal.reason))
       })
     const identify = fromJwt({ jwksUrl: 'https://keys.example/jwks', algorithms: ['RS256'], issuer: ISSUER, customFetch: hang, jwksTimeoutMs: 50 })
-    const started = Date.now()
+    // Resolving at all shows the timeout fired: the fetch itself never settles.
     await expectUnavailable(identify(bearer(await tokenFor(rsa, 'u'))))
-    expect(Date.now() - started).toBeLessThan(5000)
   })
 
   it('a network error from fetch is a 503 that keeps the cause for logs', async () => {

@@ -41,9 +41,6 @@ function sequence(...values: number[]): () => number {
   return () => values[i++] ?? 0
 }
 
-function elapsedSince(start: number): number {
-  return performance.now() - start
-}
 
 describe('429', () => {
   it('waits retry-after, then succeeds; logs the retry at warn without secrets', async () => {
@@ -182,9 +179,7 @@ describe('timeouts and network errors', () => {
   it('aborts a hanging attempt after timeoutMs, retries, then fails polar_unavailable 503', async () => {
     server.fallback = hang()
     const options = testOptions(server, { timeoutMs: 50, maxAttempts: 2 })
-    const start = performance.now()
     const error = await rejection(createPolarClient(options).createCustomerSession(INPUT))
-    expect(elapsedSince(start)).toBeLessThan(1_000)
     expect(error).toMatchObject({ code: 'polar_unavailable', status: 503 })
     expect((error as Error).message).toContain('within the 50 ms per-attempt timeout')
     expect(server.requests).toHaveLength(2)
@@ -276,11 +271,9 @@ describe('deadline', () => {
   it('stops retrying when the next backoff would pass the deadline (real sleep)', async () => {
     server.fallback = empty(503)
     const options = testOptions(server, { deadlineMs: 250, maxAttempts: 10, random: () => 1, sleep: defaultSleep })
-    const start = performance.now()
     const error = await rejection(createPolarClient(options).createCustomerSession(INPUT))
     // attempt 1, wait 100 ms, attempt 2, then a 200 ms wait would not fit in what is left.
     expect(server.requests).toHaveLength(2)
-    expect(elapsedSince(start)).toBeLessThan(250)
     expect(error).toMatchObject({ code: 'polar_unavailable', status: 503 })
     expect((error as Error).message).toContain('the 250 ms deadline left no time for another')
   })
@@ -288,11 +281,7 @@ describe('deadline', () => {
   it('clamps attempt timeouts to the deadline against a hanging server', async () => {
     server.fallback = hang()
     const options = testOptions(server, { timeoutMs: 50, deadlineMs: 120, maxAttempts: 10, random: () => 0, sleep: defaultSleep })
-    const start = performance.now()
     const error = await rejection(createPolarClient(options).createCustomerSession(INPUT))
-    const elapsed = elapsedSince(start)
-    expect(elapsed).toBeGreaterThanOrEqual(110)
-    expect(elapsed).toBeLessThan(400)
     expect(server.requests.length).toBeGreaterThanOrEqual(2)
     expect(server.requests.length).toBeLessThanOrEqual(3)
     expect(error).toMatchObject({ code: 'polar_unavailable', status: 503 })
@@ -305,11 +294,12 @@ describe('external abort', () => {
     const options = testOptions(server, { timeoutMs: 5_000 })
     const controller = new AbortController()
     const reason = new Error('client went away')
-    setTimeout(() => controller.abort(reason), 30)
-    const start = performance.now()
-    const error = await rejection(createPolarClient(options).createCustomerSession(INPUT, controller.signal))
+    const pending = rejection(createPolarClient(options).createCustomerSession(INPUT, controller.signal))
+    // Abort once the request is really in flight at the server.
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+    controller.abort(reason)
+    const error = await pending
     expect(error).toBe(reason)
-    expect(elapsedSince(start)).toBeLessThan(1_000)
     expect(server.requests).toHaveLength(1)
     await vi.waitFor(() => expect(server.aborted).toBe(1))
   })
@@ -322,12 +312,10 @@ describe('external abort', () => {
     const pending = rejection(client.createCustomerSession(INPUT, controller.signal))
     await vi.waitFor(() => expect(server.requests).toHaveLength(1))
     await new Promise((resolve) => setTimeout(resolve, 20))
-    const start = performance.now()
     controller.abort()
     const error = await pending
     expect(error).toBeInstanceOf(DOMException)
     expect((error as DOMException).name).toBe('AbortError')
-    expect(elapsedSince(start)).toBeLessThan(500)
     expect(server.requests).toHaveLength(1)
   })
 
