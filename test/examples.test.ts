@@ -73,6 +73,14 @@ describe.each(EXAMPLE_NAMES)('examples/%s', (name) => {
     ]
   }
 
+  it('exports an app factory that insists on knowing its own origin', async () => {
+    const example = await loadExample(name)
+    expect(() => example.createDemoApp({ polar: backend.polar } as never)).toThrow(/publicUrl is required/)
+    const built = example.createDemoApp({ polar: backend.polar, publicUrl: 'http://127.0.0.1:1' })
+    expect(built.app).toBeTruthy()
+    await built.close()
+  })
+
   it('listens on 127.0.0.1 and offers the demo users on the home page', async () => {
     expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const res = await client(app.url).request('/')

@@ -16,7 +16,7 @@ import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHe
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo } from '../shared/run-demo.js'
-import { closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+import { accountUrl, closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Express'
 
@@ -34,7 +34,7 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     // `externalCustomerId` is your own user id, stored on the Polar customer as `external_id`.
     identify: (req) => identityOf(userFromCookieHeader(req.headers.cookie)),
     // The portal's "back" link. Its origin is also the only one `?return_to=` may point to.
-    returnUrl: new URL('/account', publicUrl).href,
+    returnUrl: accountUrl(publicUrl),
     // polar-session logs through the same logger, and never a token, portal URL or email.
     logger: logger.child({ component: 'polar-session' }),
   })

@@ -15,7 +15,7 @@ import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHe
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo } from '../shared/run-demo.js'
-import { closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+import { accountUrl, closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Hono'
 
@@ -31,7 +31,7 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     ...polar,
     // With the Fetch-API helpers, `identify` gets the standard Request.
     identify: (request) => identityOf(currentUser(request)),
-    returnUrl: new URL('/account', publicUrl).href,
+    returnUrl: accountUrl(publicUrl),
     logger: logger.child({ component: 'polar-session' }),
   })
   // 303 to the portal, JSON for Accept: application/json, 401 when signed out, errors as JSON

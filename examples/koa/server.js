@@ -15,7 +15,7 @@ import { DEMO_COOKIE, findDemoUser, identityOf, readForm, signInCookie, signOutC
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo } from '../shared/run-demo.js'
-import { closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+import { accountUrl, closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Koa'
 
@@ -31,7 +31,7 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     ...polar,
     // Koa adapters hand `identify` the context. Your app: ctx.state.user, a JWT, ...
     identify: (ctx) => identityOf(currentUser(ctx)),
-    returnUrl: new URL('/account', publicUrl).href,
+    returnUrl: accountUrl(publicUrl),
     logger: logger.child({ component: 'polar-session' }),
   })
 

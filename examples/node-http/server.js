@@ -12,7 +12,7 @@ import { findDemoUser, identityOf, readForm, signInCookie, signOutCookie, userFr
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo } from '../shared/run-demo.js'
-import { closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+import { accountUrl, closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'node:http'
 
@@ -36,7 +36,7 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     ...polar,
     // `identify` gets whatever you pass to resolve(): here node's IncomingMessage.
     identify: (req) => identityOf(currentUser(req)),
-    returnUrl: new URL('/account', publicUrl).href,
+    returnUrl: accountUrl(publicUrl),
     logger: logger.child({ component: 'polar-session' }),
   })
 

@@ -90,3 +90,15 @@ export function closeOnSignals(close, logger) {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 }
+
+/**
+ * The portal's back link, `${publicUrl}/account`. Required on purpose: its origin is also the
+ * only one a `?return_to=` may point to (without it, polar-session would have no origin to
+ * check return URLs against).
+ */
+export function accountUrl(publicUrl) {
+  if (typeof publicUrl !== 'string' || !URL.canParse(publicUrl)) {
+    throw new TypeError('createDemoApp: publicUrl is required: the app\'s own origin, such as http://127.0.0.1:3000.')
+  }
+  return new URL('/account', publicUrl).href
+}

@@ -198,7 +198,7 @@ describeRedis('redisStore against a real Redis', () => {
       })
 
       it('a paused Redis: get is a miss within opTimeoutMs, set/delete reject without secrets, lock counts as acquired', async () => {
-        const fast = redisStore({ client, prefix, opTimeoutMs: 50 })
+        const fast = redisStore({ client, prefix, opTimeoutMs: 50, lockTimeoutMs: 50 })
         await fast.set('paused-key-secret', 'paused-value-secret', 60_000)
         expect(await fast.get('paused-key-secret')).toBe('paused-value-secret')
 
@@ -267,7 +267,7 @@ describe('redisStore with Redis unreachable', () => {
     const client = new Redis({ host: '127.0.0.1', port: 1, retryStrategy: () => 50 })
     client.on('error', () => {})
     try {
-      const store = redisStore({ client, prefix: 'unreachable:', opTimeoutMs: 50 })
+      const store = redisStore({ client, prefix: 'unreachable:', opTimeoutMs: 50, lockTimeoutMs: 50 })
       expect(await store.get('k')).toBeUndefined()
       await expect(store.set('k', 'v', 1000)).rejects.toThrow('redisStore: SET timed out after 50ms')
       await expect(store.delete('k')).rejects.toThrow('redisStore: DEL timed out after 50ms')

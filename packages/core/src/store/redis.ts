@@ -60,6 +60,16 @@ export interface RedisStoreOptions {
    * @default 100
    */
   opTimeoutMs?: number
+  /**
+   * How long a lock `acquire` waits for Redis's answer before it counts as acquired. Longer
+   * than {@link RedisStoreOptions.opTimeoutMs} by default: a wrongly "acquired" lock costs a
+   * duplicate session at Polar, while a slow read only costs a miss. A busy or CPU-starved
+   * process sees replies late; this keeps it from creating sessions another process is already
+   * creating.
+   *
+   * @default Math.max(opTimeoutMs, 1000)
+   */
+  lockTimeoutMs?: number
 }
 
 /** A {@link SessionStore} backed by Redis, with a cluster-wide {@link StoreLock}. */
@@ -89,8 +99,8 @@ class TimeoutError extends Error {
  * - `get` resolves `undefined` (a miss) on any error or after `opTimeoutMs`.
  * - `set` and `delete` reject with an `Error` whose message names the command and the
  *   failure, never the key or the value; the core logs it.
- * - `lock.acquire` resolves a no-op release on error or timeout: the caller then creates
- *   the session itself. Waiting for a lease nobody can grant would stall every request while
+ * - `lock.acquire` resolves a no-op release on error or after `lockTimeoutMs`: the caller
+ *   then creates the session itself (should the lock land after all, that release frees it). Waiting for a lease nobody can grant would stall every request while
  *   Redis is down; the worst case instead is a few duplicate session creations, which the
  *   in-process single-flight already limits to one per process.
  *
@@ -108,14 +118,18 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const { client } = options
   const prefix = options.prefix ?? 'polar-session:'
   const opTimeoutMs = options.opTimeoutMs ?? 100
+  const lockTimeoutMs = options.lockTimeoutMs ?? Math.max(opTimeoutMs, 1000)
   if (typeof prefix !== 'string') throw new TypeError('redisStore: `prefix` must be a string')
   if (!Number.isFinite(opTimeoutMs) || opTimeoutMs <= 0) {
     throw new TypeError('redisStore: `opTimeoutMs` must be a positive number of milliseconds')
   }
+  if (!Number.isFinite(lockTimeoutMs) || lockTimeoutMs <= 0) {
+    throw new TypeError('redisStore: `lockTimeoutMs` must be a positive number of milliseconds')
+  }
   const ops = adapt(client)
 
   /** Races `op` against the timeout. The loser's outcome is swallowed, never unhandled. */
-  function bounded<T>(run: () => Promise<T>): Promise<T> {
+  function bounded<T>(run: () => Promise<T>, timeoutMs = opTimeoutMs): Promise<T> {
     let promise: Promise<T>
     try {
       promise = Promise.resolve(run())
@@ -128,8 +142,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       // may already be in the socket, unread. One more turn (setImmediate runs after I/O) lets
       // it win, so a timeout means a slow Redis, not a busy process.
       const timer = setTimeout(() => {
-        setImmediate(() => reject(new TimeoutError(`timed out after ${opTimeoutMs}ms`)))
-      }, opTimeoutMs)
+        setImmediate(() => reject(new TimeoutError(`timed out after ${timeoutMs}ms`)))
+      }, timeoutMs)
       timer.unref?.()
       promise.then(
         (value) => {
@@ -158,23 +172,38 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (ms === undefined) throw new RangeError('redisStore: lock ttlMs must be a positive number')
       const lockKey = `${prefix}lock:${key}`
       const owner = randomBytes(18).toString('base64url')
+      const release = async (): Promise<void> => {
+        try {
+          await bounded(() => ops.releaseIfOwner(lockKey, owner))
+        } catch {
+          // The lease expires by itself after ttlMs; a failed release only delays the next holder.
+        }
+      }
+      let pending: Promise<unknown>
+      try {
+        pending = Promise.resolve(ops.setNxPx(lockKey, owner, ms))
+      } catch {
+        return noopRelease
+      }
       let reply: unknown
       try {
-        reply = await bounded(() => ops.setNxPx(lockKey, owner, ms))
+        reply = await bounded(() => pending, lockTimeoutMs)
       } catch {
-        // Redis down or slow: behave as if acquired (see the TSDoc of redisStore).
-        return noopRelease
+        // Redis down or slow: behave as if acquired (see the TSDoc of redisStore). Should the
+        // SET land after all, this release frees it instead of leaving it for ttlMs.
+        let released = false
+        return async () => {
+          if (released) return
+          released = true
+          pending.then((late) => (late === null || late === undefined ? undefined : release())).catch(() => {})
+        }
       }
       if (reply === null || reply === undefined) return null
       let released = false
       return async () => {
         if (released) return
         released = true
-        try {
-          await bounded(() => ops.releaseIfOwner(lockKey, owner))
-        } catch {
-          // The lease expires by itself after ttlMs; a failed release only delays the next holder.
-        }
+        await release()
       }
     },
   }
