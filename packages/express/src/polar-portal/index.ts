@@ -1,4 +1,5 @@
 import {
+  checkPolarSessions,
   checkRequestSessionOptions,
   NO_STORE,
   portalJson,
@@ -8,7 +9,6 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
-import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { requestFacts } from '../request-facts.js'
 
 /** Options of {@link polarPortal}. A session is always required. */
@@ -23,7 +23,7 @@ export type PolarPortalOptions = Omit<RequestSessionOptions, 'required'>
  * app.get('/portal', polarPortal(polar, { returnToParam: 'return_to' }))
  */
 export function polarPortal(polar: PolarSessions<Request>, options: PolarPortalOptions = {}): RequestHandler {
-  checkPolar('polarPortal', polar)
+  checkPolarSessions('polarPortal', polar)
   checkRequestSessionOptions('polarPortal', options)
   const sessionOptions: RequestSessionOptions = { ...options, required: true }
 

@@ -1,4 +1,5 @@
 import {
+  checkPolarSessions,
   checkRequestSessionOptions,
   NO_STORE,
   sessionForRequest,
@@ -6,7 +7,6 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
-import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { requestFacts } from '../request-facts.js'
 
 /** Options of {@link polarSession}. */
@@ -34,7 +34,7 @@ export interface PolarSessionOptions extends RequestSessionOptions {
  * app.use('/billing', polarSession(polar, { redirect: true, returnToParam: 'return_to' }))
  */
 export function polarSession(polar: PolarSessions<Request>, options: PolarSessionOptions = {}): RequestHandler {
-  checkPolar('polarSession', polar)
+  checkPolarSessions('polarSession', polar)
   checkRequestSessionOptions('polarSession', options)
   const { redirect = false, ...rest } = options
   if (typeof redirect !== 'boolean') throw new TypeError('polarSession: redirect must be true or false.')

@@ -1,4 +1,5 @@
 import {
+  checkPolarSessions,
   checkRequestSessionOptions,
   NO_STORE,
   portalJson,
@@ -8,7 +9,6 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Context, Middleware } from 'koa'
-import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { contextFacts } from '../context-facts.js'
 
 /** Options of {@link polarPortal}. A session is always required. */
@@ -23,7 +23,7 @@ export type PolarPortalOptions = Omit<RequestSessionOptions, 'required'>
  * router.get('/portal', polarPortal(polar, { returnToParam: 'return_to' }))
  */
 export function polarPortal(polar: PolarSessions<Context>, options: PolarPortalOptions = {}): Middleware {
-  checkPolar('polarPortal', polar)
+  checkPolarSessions('polarPortal', polar)
   checkRequestSessionOptions('polarPortal', options)
   const sessionOptions: RequestSessionOptions = { ...options, required: true }
 

@@ -1,4 +1,5 @@
 import {
+  checkPolarSessions,
   checkRequestSessionOptions,
   NO_STORE,
   sessionForRequest,
@@ -6,7 +7,6 @@ import {
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Context, Middleware } from 'koa'
-import { checkPolarSessions as checkPolar } from '@polar-session/core'
 import { contextFacts } from '../context-facts.js'
 
 /** Options of {@link polarSession}. */
@@ -35,7 +35,7 @@ export interface PolarSessionOptions extends RequestSessionOptions {
  * router.get('/billing', polarSession(polar, { redirect: true, returnToParam: 'return_to' }))
  */
 export function polarSession(polar: PolarSessions<Context>, options: PolarSessionOptions = {}): Middleware {
-  checkPolar('polarSession', polar)
+  checkPolarSessions('polarSession', polar)
   checkRequestSessionOptions('polarSession', options)
   const { redirect = false, ...rest } = options
   if (typeof redirect !== 'boolean') throw new TypeError('polarSession: redirect must be true or false.')
