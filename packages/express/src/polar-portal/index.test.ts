@@ -16,6 +16,7 @@ describe.each(MAJORS)('polarPortal on $major ($version)', ({ express }) => {
     const polar = fx.polar()
     const res = await request(portalApp(polar)).get('/portal').set('x-user', 'usr_1')
     expect(res.status).toBe(303)
+    expect(res.text ?? '').not.toContain('customer_session_token')
     expect(res.headers['cache-control']).toBe('no-store')
     const session = await polar.getSession({ externalCustomerId: 'usr_1' })
     expect(res.headers['location']).toBe(session.customerPortalUrl)

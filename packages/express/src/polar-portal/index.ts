@@ -10,6 +10,7 @@ import {
 } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
 import { requestFacts } from '../request-facts.js'
+import { redirectToPortal } from '../redirect-to-portal.js'
 
 /** Options of {@link polarPortal}. A session is always required. */
 export type PolarPortalOptions = Omit<RequestSessionOptions, 'required'>
@@ -34,7 +35,7 @@ export function polarPortal(polar: PolarSessions<Request>, options: PolarPortalO
         if (wantsJson(req.get('accept'))) {
           res.json(portalJson(session!))
         } else {
-          res.redirect(303, session!.customerPortalUrl)
+          redirectToPortal(res, session!.customerPortalUrl)
         }
       },
       next,

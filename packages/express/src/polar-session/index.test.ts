@@ -68,6 +68,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       app.use('/billing', polarSession(polar, { redirect: true }))
       const res = await request(app).get('/billing').set('x-user', 'usr_1')
       expect(res.status).toBe(303)
+      expect(res.text ?? '').not.toContain('customer_session_token') // no body repeating the credential
       expect(res.headers['cache-control']).toBe('no-store')
       // The cached session the middleware used: same instance, same key, no second creation.
       const session = await polar.getSession({ externalCustomerId: 'usr_1' })

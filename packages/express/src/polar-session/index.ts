@@ -1,13 +1,13 @@
 import {
   checkPolarSessions,
   checkRequestSessionOptions,
-  NO_STORE,
   sessionForRequest,
   type PolarSessions,
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
 import { requestFacts } from '../request-facts.js'
+import { redirectToPortal } from '../redirect-to-portal.js'
 
 /** Options of {@link polarSession}. */
 export interface PolarSessionOptions extends RequestSessionOptions {
@@ -50,8 +50,7 @@ export function polarSession(polar: PolarSessions<Request>, options: PolarSessio
           req.polarSession = session
           return next()
         }
-        res.set('Cache-Control', NO_STORE)
-        res.redirect(303, session.customerPortalUrl)
+        redirectToPortal(res, session.customerPortalUrl)
       },
       next,
     ).catch(next)

@@ -10,6 +10,7 @@ import {
 } from '@polar-session/core'
 import type { Context, Middleware } from 'koa'
 import { contextFacts } from '../context-facts.js'
+import { redirectToPortal } from '../redirect-to-portal.js'
 
 /** Options of {@link polarPortal}. A session is always required. */
 export type PolarPortalOptions = Omit<RequestSessionOptions, 'required'>
@@ -34,7 +35,6 @@ export function polarPortal(polar: PolarSessions<Context>, options: PolarPortalO
       ctx.body = portalJson(session)
       return
     }
-    ctx.status = 303
-    ctx.redirect(session.customerPortalUrl)
+    redirectToPortal(ctx, session.customerPortalUrl)
   }
 }

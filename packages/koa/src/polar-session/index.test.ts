@@ -94,6 +94,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       for (const accept of ['text/html', '*/*']) {
         const res = await request(server).get('/billing').set('x-user', 'usr_1').set('Accept', accept)
         expect(res.status).toBe(303)
+        expect(res.text ?? '').not.toContain('customer_session_token')
         expect(res.headers['cache-control']).toBe('no-store')
         const session = await polar.getSession({ externalCustomerId: 'usr_1' })
         expect(res.headers['location']).toBe(session.customerPortalUrl)

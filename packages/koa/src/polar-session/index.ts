@@ -1,13 +1,13 @@
 import {
   checkPolarSessions,
   checkRequestSessionOptions,
-  NO_STORE,
   sessionForRequest,
   type PolarSessions,
   type RequestSessionOptions,
 } from '@polar-session/core'
 import type { Context, Middleware } from 'koa'
 import { contextFacts } from '../context-facts.js'
+import { redirectToPortal } from '../redirect-to-portal.js'
 
 /** Options of {@link polarSession}. */
 export interface PolarSessionOptions extends RequestSessionOptions {
@@ -48,9 +48,6 @@ export function polarSession(polar: PolarSessions<Context>, options: PolarSessio
       ctx.state.polarSession = session
       return next()
     }
-    ctx.set('Cache-Control', NO_STORE)
-    // A redirect status set first is kept by ctx.redirect() (it would otherwise pick 302).
-    ctx.status = 303
-    ctx.redirect(session.customerPortalUrl)
+    redirectToPortal(ctx, session.customerPortalUrl)
   }
 }
