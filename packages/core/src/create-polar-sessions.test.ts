@@ -2,6 +2,7 @@ import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPolarSessions, type PolarSessions } from './create-polar-sessions.js'
 import { PolarSessionError } from './errors.js'
+import type { PolarSessionsOptions } from './options.js'
 import { captureLogs, findLeak } from './test-support/log-capture.js'
 import type { PolarSession, SessionStore } from './types.js'
 
@@ -10,7 +11,7 @@ const logs = captureLogs()
 const handedOut: PolarSession[] = []
 const opened: PolarSessions[] = []
 
-function sessions(options: Partial<Parameters<typeof createPolarSessions>[0]> = {}): PolarSessions {
+function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
   const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, logger: logs.logger, ...options })
   opened.push(polar)
   return polar
