@@ -49,7 +49,11 @@ export interface PolarSessions<Req = any> {
   checkReturnUrl(url: string, base?: string): string
   /** Which Polar the instance talks to: 'production', 'sandbox' or 'custom' (a `baseUrl`). */
   readonly environment: 'production' | 'sandbox' | 'custom'
-  /** Waits for creations under way, then releases what the instance opened. Later calls fail. */
+  /**
+   * Waits for calls under way (those still in `identify()` included) and their creations, then
+   * releases what the instance opened. Later calls fail. Every call of `close()` returns the
+   * same promise.
+   */
   close(): Promise<void>
 }
 
@@ -89,12 +93,24 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   })
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false
-  // Calls under way, so close() can wait for them (including those not yet at Polar).
+  let closing: Promise<void> | null = null
+  // Calls under way, identify() included, so close() can wait for them (even those not yet at Polar).
   let active = 0
   let onIdle: (() => void) | null = null
 
   const assertOpen = (): void => {
     if (closed) throw new Error('polar-session: this instance is closed.')
+  }
+
+  /** Runs one public call, counted as under way until it settles. */
+  const track = async <T>(call: () => Promise<T>): Promise<T> => {
+    assertOpen()
+    active++
+    try {
+      return await call()
+    } finally {
+      if (--active === 0 && onIdle !== null) onIdle()
+    }
   }
 
   const normaliseReturnUrl = (value: string | URL | null | undefined): string | null => {
@@ -103,39 +119,33 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     return checkReturnUrl(String(value), resolved.allowedReturnOrigins)
   }
 
-  const getSession = async (identity: PolarIdentity, callOptions: GetSessionOptions = {}): Promise<PolarSession> => {
-    assertOpen()
+  const sessionFor = async (identity: PolarIdentity, callOptions: GetSessionOptions): Promise<PolarSession> => {
     const checked = validateIdentity(identity)
     const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
     const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
     if (typeof minRemainingMs !== 'number' || !(minRemainingMs >= 0)) {
       throw new TypeError('polar-session: minRemainingMs must be a number of milliseconds, 0 or more.')
     }
-    active++
-    try {
-      return await cache.get(checked, returnUrl, keys.keys(checked, returnUrl), minRemainingMs)
-    } finally {
-      if (--active === 0 && onIdle !== null) onIdle()
-    }
+    return cache.get(checked, returnUrl, keys.keys(checked, returnUrl), minRemainingMs)
   }
 
   return {
     environment: resolved.environment,
-    getSession,
-    async resolve(request, callOptions = {}) {
-      assertOpen()
-      const { identify } = resolved
-      if (identify === undefined) {
-        throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
-      }
-      const identity = await identify(request)
-      if (identity === null || identity === undefined) return null
-      let returnUrl = callOptions.returnUrl
-      if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
-        returnUrl = resolved.returnUrl(request) ?? null
-      }
-      return getSession(identity, { ...callOptions, returnUrl })
-    },
+    getSession: (identity, callOptions = {}) => track(() => sessionFor(identity, callOptions)),
+    resolve: (request, callOptions = {}) =>
+      track(async () => {
+        const { identify } = resolved
+        if (identify === undefined) {
+          throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
+        }
+        const identity = await identify(request)
+        if (identity === null || identity === undefined) return null
+        let returnUrl = callOptions.returnUrl
+        if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
+          returnUrl = resolved.returnUrl(request) ?? null
+        }
+        return sessionFor(identity, { ...callOptions, returnUrl })
+      }),
     async invalidate(identity) {
       const checked = validateIdentity(identity)
       await cache.invalidate(keys.keys(checked, null))
@@ -152,12 +162,15 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       }
       return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
     },
-    async close() {
-      if (closed) return
-      closed = true
-      if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
-      await cache.drain()
-      if (ownsStore) await store.close?.()
+    close() {
+      // Every caller of close() waits for the same shutdown.
+      closing ??= (async () => {
+        closed = true
+        if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
+        await cache.drain()
+        if (ownsStore) await store.close?.()
+      })()
+      return closing
     },
   }
 }

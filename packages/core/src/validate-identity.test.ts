@@ -35,6 +35,7 @@ describe('validateIdentity', () => {
     ['non-UUID member id', { externalCustomerId: 'x', memberId: 'mem_1' }],
     ['email without @', { externalCustomerId: 'x', email: 'nope' }],
     ['__proto__ only', JSON.parse('{"__proto__": {"externalCustomerId": "x"}}')],
+    ['a __proto__ key beside a valid id', JSON.parse(`{"externalCustomerId": "x", "__proto__": {"customerId": "${uuid}"}}`)],
   ]
   it.each(bad)('rejects %s with invalid_identity 400, without echoing the value', (_name, identity) => {
     let caught: unknown

@@ -72,7 +72,12 @@ export function validateIdentity(identity: PolarIdentity | unknown): CheckedIden
   if (typeof identity !== 'object' || identity === null || Array.isArray(identity)) {
     throw invalid(`An identity must be an object such as { externalCustomerId } or { customerId }, got ${describe(identity)}.`)
   }
-  // Read own properties only: an identity built from parsed JSON may carry a `__proto__` key.
+  // Parsed JSON can carry an own `__proto__` key: never legitimate in an identity, and a sign
+  // of someone probing for prototype pollution. Refused outright rather than ignored.
+  if (Object.hasOwn(identity, '__proto__')) {
+    throw invalid('An identity must not have a "__proto__" key.')
+  }
+  // Read own properties only.
   const own = (key: string): unknown => (Object.hasOwn(identity, key) ? (identity as Record<string, unknown>)[key] : undefined)
   const customerId = own('customerId')
   const externalCustomerId = own('externalCustomerId')

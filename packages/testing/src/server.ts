@@ -59,7 +59,7 @@ class FakePolarServer implements FakePolar {
   readonly accessToken: string
   private readonly org: FakeOrganization
   private readonly clock: FakeClock
-  private readonly statsImpl = new Stats()
+  private readonly statsImpl = new Stats(() => this.sockets.size)
   private readonly faults = new FaultQueue()
   private readonly limiter: SlidingWindowLimiter | null
   private readonly server: Server

@@ -14,6 +14,13 @@ export class Stats implements FakeStats {
   private customers = 0
   private limited = 0
 
+  /** @param openConnections reads the live connection count (a gauge: reset() leaves it). */
+  constructor(private readonly openConnections: () => number = () => 0) {}
+
+  get connections(): number {
+    return this.openConnections()
+  }
+
   get requests(): Readonly<Record<string, number>> {
     return Object.freeze(Object.fromEntries(this.counts))
   }

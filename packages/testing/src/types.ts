@@ -68,6 +68,8 @@ export interface FakeStats {
   readonly customersCreated: number
   /** 429 answers, from the rate limiter or from an injected 429 fault. */
   readonly rateLimited: number
+  /** TCP connections open to the fake right now (a gauge: `reset()` leaves it), to check for leaked sockets. */
+  readonly connections: number
   reset(): void
 }
 

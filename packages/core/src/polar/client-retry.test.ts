@@ -95,6 +95,14 @@ describe('429', () => {
     expect(options.sleeps).toEqual([50])
   })
 
+  it('tells the client to wait at least 1 s, even after 429s with retry-after: 0', async () => {
+    server.fallback = empty(429, { 'retry-after': '0' })
+    const options = testOptions(server, { maxAttempts: 2 })
+    const error = await rejection(createPolarClient(options).createCustomerSession(INPUT))
+    expect(error).toMatchObject({ code: 'rate_limited', retryAfter: 1, headers: { 'Retry-After': '1' } })
+    expect(server.requests).toHaveLength(2)
+  })
+
   it('reads an HTTP-date retry-after', async () => {
     const at = new Date(Date.now() + 3_000).toUTCString()
     server.enqueue(empty(429, { 'retry-after': at }), json(201, sessionJson()))

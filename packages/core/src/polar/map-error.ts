@@ -255,13 +255,16 @@ export interface GiveUpInfo {
   deadlineMs: number
 }
 
-/** The error for a 429 that is not (or no longer) retried. `retryAfterSec` defaults to 1. */
+/**
+ * The error for a 429 that is not (or no longer) retried. `retryAfterSec` defaults to 1, and is
+ * at least 1: a client told to retry at once after Polar kept rate-limiting would only add load.
+ */
 export function rateLimitedError(
   ctx: RequestContext,
   retryAfterSec: number | undefined,
   reason: 'too_long' | GiveUpInfo,
 ): PolarSessionError {
-  const after = retryAfterSec ?? 1
+  const after = Math.max(1, retryAfterSec ?? 1)
   const why =
     reason === 'too_long'
       ? `Polar asked to wait ${after} s, longer than maxRetryAfterMs or the time left before the deadline`

@@ -42,13 +42,12 @@ describe('defaultSleep', () => {
   })
 
   it('rejects with the reason at once when aborted, before or during the wait', async () => {
+    // A ten-minute sleep: settling within the test at all shows the abort cut it short.
     const reason = new Error('stop')
-    await expect(defaultSleep(10_000, AbortSignal.abort(reason))).rejects.toBe(reason)
+    await expect(defaultSleep(600_000, AbortSignal.abort(reason))).rejects.toBe(reason)
     const controller = new AbortController()
-    const start = performance.now()
-    const pending = defaultSleep(10_000, controller.signal)
+    const pending = defaultSleep(600_000, controller.signal)
     controller.abort(reason)
     await expect(pending).rejects.toBe(reason)
-    expect(performance.now() - start).toBeLessThan(1_000)
   })
 })

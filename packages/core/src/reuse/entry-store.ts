@@ -59,6 +59,13 @@ export interface SerializedEntryStoreOptions {
 }
 
 const BURST_MS = 10_000
+/**
+ * Extra time given to a store that bounds its own calls (redisStore's `opTimeoutMs`): its own
+ * timer decides, this one only catches a store that breaks its word. Racing it with a shorter
+ * timer of ours would turn a process that was merely busy for a moment (the reply had arrived,
+ * the timer just fired first) into misses, and misses under the lock into duplicate sessions.
+ */
+const SELF_BOUNDED_SLACK_MS = 1_000
 
 /** Any {@link SessionStore}: entries are JSON (sealed first, when a key is configured). */
 export class SerializedEntryStore implements EntryStore {
@@ -73,7 +80,8 @@ export class SerializedEntryStore implements EntryStore {
     this.#store = store
     this.lock = store.lock
     this.#logger = options.logger
-    this.#opTimeoutMs = options.opTimeoutMs
+    const own = (store as { opTimeoutMs?: unknown }).opTimeoutMs
+    this.#opTimeoutMs = typeof own === 'number' && own > 0 ? own + SELF_BOUNDED_SLACK_MS : options.opTimeoutMs
   }
 
   async read(key: string | null, generationKeys: readonly string[]): Promise<StoreRead> {
@@ -104,7 +112,9 @@ export class SerializedEntryStore implements EntryStore {
     let timer: NodeJS.Timeout | undefined
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`store ${operation} took longer than ${this.#opTimeoutMs} ms`)), this.#opTimeoutMs)
+        // setImmediate: a reply that arrived while this process was busy is read first (timers run before I/O).
+        const fail = () => reject(new Error(`store ${operation} took longer than ${this.#opTimeoutMs} ms`))
+        timer = setTimeout(() => setImmediate(fail), this.#opTimeoutMs)
       })
       const pending = Promise.resolve().then(call)
       pending.catch(() => {}) // the loser of the race must not become an unhandled rejection

@@ -202,46 +202,43 @@ describeRedis('redisStore against a real Redis', () => {
         await fast.set('paused-key-secret', 'paused-value-secret', 60_000)
         expect(await fast.get('paused-key-secret')).toBe('paused-value-secret')
 
-        const pauser = createClient({ url: REDIS_URL })
-        pauser.on('error', () => {})
-        await pauser.connect()
-        try {
-          await pauser.sendCommand(['CLIENT', 'PAUSE', '400', 'ALL'])
-          // Answered only once the pause is over: proves our outcomes happen during the pause.
-          let pauseOver = false
-          const ping = pauser.ping().then(() => {
-            pauseOver = true
-          })
+        // Stall this client's connection only (a blocking BLPOP holds every command queued behind
+        // it for 400 ms): CLIENT PAUSE would stall every test file sharing this Redis too.
+        const stallKey = `${prefix}stall:${randomUUID()}`
+        const stall =
+          kind.name === 'ioredis'
+            ? (client as Redis).blpop(stallKey, 0.4)
+            : (client as AdminClient).sendCommand(['BLPOP', stallKey, '0.4'])
+        // Answered only once the stall is over: proves our outcomes happen during it.
+        let pauseOver = false
+        const ping = stall.then(() => {
+          pauseOver = true
+        })
+        expect(await fast.get('paused-key-secret')).toBeUndefined()
+        const setError = await fast.set('paused-key-secret', 'paused-value-secret', 60_000).then(
+          () => null,
+          (error: unknown) => error,
+        )
+        const delError = await fast.delete('paused-key-secret').then(
+          () => null,
+          (error: unknown) => error,
+        )
+        const release = await fast.lock.acquire('paused-lock', 5000)
+        expect(pauseOver).toBe(false)
 
-          expect(await fast.get('paused-key-secret')).toBeUndefined()
-          const setError = await fast.set('paused-key-secret', 'paused-value-secret', 60_000).then(
-            () => null,
-            (error: unknown) => error,
-          )
-          const delError = await fast.delete('paused-key-secret').then(
-            () => null,
-            (error: unknown) => error,
-          )
-          const release = await fast.lock.acquire('paused-lock', 5000)
-          expect(pauseOver).toBe(false)
-
-          for (const error of [setError, delError]) {
-            expect(error).toBeInstanceOf(Error)
-            const text = `${(error as Error).message} ${String((error as Error).cause)}`
-            expect(text).toMatch(/timed out/)
-            expect(text).not.toMatch(/secret/)
-          }
-          expect(typeof release).toBe('function')
-          await expect(release!()).resolves.toBeUndefined()
-
-          await ping
-          // Redis is back. The timed-out commands were not cancelled: the SET and then the DEL
-          // landed once the pause ended, in that order, so the key is gone now.
-          expect(await fast.get('paused-key-secret')).toBeNull()
-        } finally {
-          await pauser.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => {})
-          await pauser.close()
+        for (const error of [setError, delError]) {
+          expect(error).toBeInstanceOf(Error)
+          const text = `${(error as Error).message} ${String((error as Error).cause)}`
+          expect(text).toMatch(/timed out/)
+          expect(text).not.toMatch(/secret/)
         }
+        expect(typeof release).toBe('function')
+        await expect(release!()).resolves.toBeUndefined()
+
+        await ping
+        // The stall is over. The timed-out commands were not cancelled: the SET and then the DEL
+        // landed once the stall ended, in that order, so the key is gone now.
+        expect(await fast.get('paused-key-secret')).toBeNull()
       })
     })
   }

@@ -78,6 +78,11 @@ export interface RedisStore extends SessionStore {
   set(key: string, value: string, ttlMs: number): Promise<void>
   delete(key: string): Promise<void>
   readonly lock: StoreLock
+  /**
+   * The bound on each call ({@link RedisStoreOptions.opTimeoutMs}). The core reads it to know
+   * the store bounds itself, and does not race it with a shorter timer of its own.
+   */
+  readonly opTimeoutMs: number
   /** A no-op: the client belongs to the app, which closes it. */
   close(): Promise<void>
 }
@@ -227,6 +232,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       await write('DEL', () => ops.del(prefix + key))
     },
     lock,
+    opTimeoutMs,
     async close() {
       // The client is the app's: it connects it and it closes it.
     },

@@ -117,8 +117,16 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
   return Object.assign(
     sealed,
     store.lock === undefined ? {} : { lock: store.lock },
+    // A store that bounds its own calls says so (redisStore); the core reads it through the seal.
+    selfBound(store),
     typeof store.close === 'function' ? { close: () => store.close!() } : {},
   )
+}
+
+/** `{ opTimeoutMs }` of a store that bounds its own calls, to pass through the seal; else `{}`. */
+function selfBound(store: SessionStore): { opTimeoutMs?: number } {
+  const own: unknown = (store as { opTimeoutMs?: unknown }).opTimeoutMs
+  return typeof own === 'number' ? { opTimeoutMs: own } : {}
 }
 
 function deriveKeys(keys: string | readonly string[] | undefined): DerivedKey[] {
