@@ -70,7 +70,6 @@ describeRedis('many processes, one session (4 workers, one Redis, one fake Polar
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => stopWorker(w)))
-    for (const w of workers) console.log('STDERR', w.pid, w.stderr())
     for (const w of workers) expect(isAlive(w.pid), `worker ${w.pid} still running`).toBe(false)
     if (admin !== undefined) {
       await deleteUnder(admin, PREFIX)
