@@ -31,5 +31,22 @@ export type { PortalJson } from './http/portal-answer.js'
 export * from './identity/index.js'
 export { sealedStore, MIN_SEAL_KEY_LENGTH } from './store/sealed.js'
 export type { SealOptions } from './store/sealed.js'
-export { verifyWebhook, webhookInvalidations, MAX_WEBHOOK_BODY_BYTES } from './webhook/index.js'
-export type { PolarWebhookEvent, VerifyWebhookOptions, WebhookHeaders } from './webhook/index.js'
+export {
+  verifyWebhook,
+  webhookInvalidations,
+  MAX_WEBHOOK_BODY_BYTES,
+  handleWebhook,
+  checkWebhookOptions,
+  createWebhookHandler,
+  readNodeBody,
+} from './webhook/index.js'
+export type {
+  HandleWebhookInput,
+  NodeBodyRead,
+  PolarWebhookEvent,
+  PolarWebhookOptions,
+  VerifyWebhookOptions,
+  WebhookAnswer,
+  WebhookHandlerOptions,
+  WebhookHeaders,
+} from './webhook/index.js'

@@ -18,6 +18,8 @@ import type { PolarSession } from '@polar-session/core'
 export { polarSession } from './polar-session/index.js'
 export type { PolarSessionOptions } from './polar-session/index.js'
 export { polarPortal } from './polar-portal/index.js'
+export { polarWebhook } from './polar-webhook/index.js'
+export type { PolarWebhookOptions } from './polar-webhook/index.js'
 export type { PolarPortalOptions } from './polar-portal/index.js'
 
 export { PolarSessionError, isPolarSessionError } from '@polar-session/core'

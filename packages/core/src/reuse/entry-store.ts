@@ -11,7 +11,11 @@ export interface EntryStore {
   /** Reads an entry (unless `key` is null) and the generations it must match, in parallel. */
   read(key: string | null, generationKeys: readonly string[]): Promise<StoreRead> | StoreRead
   writeEntry(key: string, entry: CachedEntry, ttlMs: number): Promise<void> | void
-  writeGeneration(key: string, generation: string, ttlMs: number): Promise<void> | void
+  /**
+   * Writes a generation. With `strict`, a failed write rejects instead of being logged and
+   * ignored: an invalidation that did not reach the store must say so.
+   */
+  writeGeneration(key: string, generation: string, ttlMs: number, strict?: boolean): Promise<void> | void
   readonly lock: StoreLock | undefined
   /** Whether another process may write to this store (polling for a lock holder makes sense). */
   readonly shared: boolean
@@ -99,16 +103,19 @@ export class SerializedEntryStore implements EntryStore {
     await this.#call('set', () => this.#store.set(key, encodeEntry(entry), Math.ceil(ttlMs)))
   }
 
-  async writeGeneration(key: string, generation: string, ttlMs: number): Promise<void> {
-    await this.#call('set', () => this.#store.set(key, generation, Math.ceil(ttlMs)))
+  async writeGeneration(key: string, generation: string, ttlMs: number, strict = false): Promise<void> {
+    await this.#call('set', () => this.#store.set(key, generation, Math.ceil(ttlMs)), strict)
   }
 
   async #get(key: string): Promise<unknown> {
     return this.#call('get', () => this.#store.get(key))
   }
 
-  /** Runs one store call with a time limit; a failure is logged (once a burst) and yields undefined. */
-  async #call(operation: string, call: () => unknown): Promise<unknown> {
+  /**
+   * Runs one store call with a time limit; a failure is logged (once a burst) and yields
+   * undefined, or with `strict` rejects with an error that names no key or value.
+   */
+  async #call(operation: string, call: () => unknown, strict = false): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -120,6 +127,9 @@ export class SerializedEntryStore implements EntryStore {
       pending.catch(() => {}) // the loser of the race must not become an unhandled rejection
       return await Promise.race([pending, timeout])
     } catch (error) {
+      if (strict) {
+        throw new Error(`polar-session: the store ${operation} failed`, { cause: error instanceof Error ? error : undefined })
+      }
       const now = Date.now()
       if (now - this.#lastWarning > BURST_MS) {
         this.#lastWarning = now

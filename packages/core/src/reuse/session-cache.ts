@@ -66,11 +66,15 @@ export class SessionCache {
     return entry.session
   }
 
-  /** Orphans every cached session of the identity (all members and return URLs without a member). */
+  /**
+   * Orphans every cached session of the identity (all members and return URLs without a member).
+   * Rejects when the store could not record it (Redis down): the caller (a webhook) can then
+   * ask to be called again, instead of stale sessions coming back with the store.
+   */
   async invalidate(keys: SessionKeys): Promise<void> {
     this.#notFound?.delete(keys.identity)
     const key = keys.memberGeneration ?? keys.customerGeneration
-    await this.#store.writeGeneration(key, randomUUID(), GENERATION_TTL_MS)
+    await this.#store.writeGeneration(key, randomUUID(), GENERATION_TTL_MS, true)
   }
 
   /** Forget remembered "not found" answers for an identity (after creating its customer, say). */

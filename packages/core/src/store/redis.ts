@@ -51,11 +51,12 @@ export interface RedisStoreOptions {
    */
   prefix?: string
   /**
-   * Upper bound, in milliseconds, on every Redis call. A `get` that takes longer resolves
-   * `undefined` (a cache miss); a `set` or `delete` that takes longer rejects (the core logs
-   * it and carries on); a lock `acquire` that takes longer counts as acquired (see
-   * {@link redisStore}). The command itself is not cancelled: a timed-out `set` may still
-   * land once Redis answers.
+   * Upper bound, in milliseconds, on every Redis call but a lock `acquire` (see
+   * {@link RedisStoreOptions.lockTimeoutMs}). A `get` that takes longer resolves `undefined`
+   * (a cache miss); a `set` or `delete` that takes longer rejects (the core logs it and carries
+   * on). The command itself is not cancelled: a timed-out `set` may still land once Redis
+   * answers. A reply that arrived while the process was busy still counts: the timeout gives it
+   * one more turn of the event loop.
    *
    * @default 100
    */
@@ -104,10 +105,11 @@ class TimeoutError extends Error {
  * - `get` resolves `undefined` (a miss) on any error or after `opTimeoutMs`.
  * - `set` and `delete` reject with an `Error` whose message names the command and the
  *   failure, never the key or the value; the core logs it.
- * - `lock.acquire` resolves a no-op release on error or after `lockTimeoutMs`: the caller
- *   then creates the session itself (should the lock land after all, that release frees it). Waiting for a lease nobody can grant would stall every request while
- *   Redis is down; the worst case instead is a few duplicate session creations, which the
- *   in-process single-flight already limits to one per process.
+ * - `lock.acquire` resolves a release on error or after `lockTimeoutMs` as if acquired: the
+ *   caller then creates the session itself (should the lock land after all, that release
+ *   frees it). Waiting for a lease nobody can grant would stall every request while Redis is
+ *   down; the worst case instead is a few duplicate session creations, which the in-process
+ *   single-flight already limits to one per process.
  *
  * `set` writes only with a positive TTL (rounded up to whole milliseconds); a TTL that is
  * zero, negative or not finite writes nothing, so every key this store writes expires.

@@ -1,9 +1,15 @@
-import type { PolarSessions } from '@polar-session/core'
+import {
+  checkWebhookOptions,
+  handleWebhook,
+  readNodeBody,
+  type NodeBodyRead,
+  type PolarSessions,
+  type PolarWebhookOptions,
+  type WebhookAnswer,
+} from '@polar-session/core'
 import type { Request, RequestHandler, Response } from 'express'
-import { answerWebhook, checkWebhookOptions, type PolarWebhookOptions, type WebhookAnswer } from './answer.js'
-import { readBody, type BodyRead } from './read-body.js'
 
-export type { PolarWebhookOptions } from './answer.js'
+export type { PolarWebhookOptions } from '@polar-session/core'
 
 /**
  * Express 4 and 5 route for Polar webhooks: verifies the signature over the raw body and drops
@@ -32,7 +38,7 @@ export function polarWebhook(polar: PolarSessions<any>, options: PolarWebhookOpt
         if (read === 'parsed') return send(res, PARSED)
         if (read.kind === 'aborted') return
         if (read.kind === 'too-large') return send(res, TOO_LARGE)
-        send(res, await answerWebhook(polar, read.body, req.headers, settings))
+        send(res, await handleWebhook(polar, { ...settings, rawBody: read.body, headers: req.headers }))
       })
       .catch(next)
   }
@@ -54,7 +60,7 @@ function send(res: Response, answer: WebhookAnswer): void {
 }
 
 /** The raw body: a Buffer (or string) left by express.raw()/text(), else read from the stream. */
-async function rawBody(req: Request, max: number): Promise<BodyRead | 'parsed'> {
+async function rawBody(req: Request, max: number): Promise<NodeBodyRead | 'parsed'> {
   const body: unknown = req.body
   if (Buffer.isBuffer(body) || typeof body === 'string') {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')
@@ -62,5 +68,5 @@ async function rawBody(req: Request, max: number): Promise<BodyRead | 'parsed'> 
   }
   // body-parser marks what it read with `_body`; Express 4's parsers leave `{}` on types they skip.
   if ((req as { _body?: boolean })._body === true || req.readableEnded) return 'parsed'
-  return readBody(req, max)
+  return readNodeBody(req, max)
 }

@@ -1,9 +1,15 @@
-import type { PolarSessions } from '@polar-session/core'
+import {
+  checkWebhookOptions,
+  handleWebhook,
+  readNodeBody,
+  type NodeBodyRead,
+  type PolarSessions,
+  type PolarWebhookOptions,
+  type WebhookAnswer,
+} from '@polar-session/core'
 import type { Context, Middleware } from 'koa'
-import { answerWebhook, checkWebhookOptions, type PolarWebhookOptions, type WebhookAnswer } from './answer.js'
-import { readBody, type BodyRead } from './read-body.js'
 
-export type { PolarWebhookOptions } from './answer.js'
+export type { PolarWebhookOptions } from '@polar-session/core'
 
 /**
  * Koa 2 and 3 route for Polar webhooks: verifies the signature over the raw body and drops
@@ -31,7 +37,7 @@ export function polarWebhook(polar: PolarSessions<any>, options: PolarWebhookOpt
     if (read === 'parsed') return send(ctx, PARSED)
     if (read.kind === 'aborted') return
     if (read.kind === 'too-large') return send(ctx, TOO_LARGE)
-    send(ctx, await answerWebhook(polar, read.body, ctx.req.headers, settings))
+    send(ctx, await handleWebhook(polar, { ...settings, rawBody: read.body, headers: ctx.req.headers }))
   }
 }
 
@@ -53,7 +59,7 @@ function send(ctx: Context, answer: WebhookAnswer): void {
 }
 
 /** The raw body: `ctx.request.rawBody` (or a Buffer body) left by a parser, else read from `ctx.req`. */
-async function rawBody(ctx: Context, max: number): Promise<BodyRead | 'parsed'> {
+async function rawBody(ctx: Context, max: number): Promise<NodeBodyRead | 'parsed'> {
   const request = ctx.request as { rawBody?: unknown; body?: unknown }
   const kept = typeof request.rawBody === 'string' || Buffer.isBuffer(request.rawBody) ? request.rawBody : request.body
   if (Buffer.isBuffer(kept) || typeof kept === 'string') {
@@ -62,5 +68,5 @@ async function rawBody(ctx: Context, max: number): Promise<BodyRead | 'parsed'> 
   }
   // A parser that read the stream without keeping the raw text; one that skipped it left it unread.
   if (ctx.req.readableEnded) return 'parsed'
-  return readBody(ctx.req, max)
+  return readNodeBody(ctx.req, max)
 }

@@ -1,18 +1,18 @@
 import type { IncomingMessage } from 'node:http'
 
-export type BodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' }
+export type NodeBodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' }
 
 /**
- * Reads a request body up to `max` bytes. Past the cap (declared or streamed) the rest is
+ * Reads a Node request body (Express, Koa, node:http) up to `max` bytes. Past the cap (declared or streamed) the rest is
  * read and dropped, so the 413 reaches a client that is still sending; `aborted` when the
  * client goes away first.
  */
-export function readBody(req: IncomingMessage, max: number): Promise<BodyRead> {
+export function readNodeBody(req: IncomingMessage, max: number): Promise<NodeBodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
     let tooLarge = Number(req.headers['content-length'] ?? 0) > max
-    const done = (result: BodyRead): void => {
+    const done = (result: NodeBodyRead): void => {
       req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort)
       resolve(result)
     }
