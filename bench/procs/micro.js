@@ -1,0 +1,99 @@
+// Micro-benchmark of getSession() on a hit, memory store, in one process (no HTTP).
+// Argv JSON: { mode: 'ops' | 'alloc', runs, runMs, warmMs, users }.
+//   ops:   awaited calls one after another (one caller), and 100 concurrent callers, in ops/s
+//   alloc: heap bytes allocated per call, from heapUsed deltas over a stretch with no GC
+//          (run with --expose-gc and a large young generation so no scavenge interrupts it)
+// Sessions are created through a canned fetch (see lib/canned.js) before anything is timed.
+
+import { PerformanceObserver } from 'node:perf_hooks'
+import { createPolarSessions, memoryStore } from '@polar-session/core'
+import { cannedFetch, fetchTemplate } from '../lib/canned.js'
+import { ready, serveParent } from '../lib/child.js'
+
+const o = JSON.parse(process.argv[2] ?? '{}')
+const template = await fetchTemplate()
+const canned = cannedFetch(template)
+const polar = createPolarSessions({
+  accessToken: template.accessToken,
+  baseUrl: 'http://127.0.0.1:9',
+  fetch: canned.fetch,
+  store: memoryStore(),
+})
+const ids = Array.from({ length: o.users ?? 100 }, (_, i) => ({ externalCustomerId: `usr_${i}` }))
+await Promise.all(ids.map((id) => polar.getSession(id)))
+const created = canned.calls()
+
+async function sequential(ms) {
+  let n = 0
+  const end = performance.now() + ms
+  const len = ids.length
+  for (;;) {
+    for (let k = 0; k < 1024; k++) {
+      await polar.getSession(ids[n % len])
+      n++
+    }
+    if (performance.now() >= end) break
+  }
+  return n
+}
+
+async function concurrent(ms, width = 100) {
+  let n = 0
+  const end = performance.now() + ms
+  const len = ids.length
+  const batch = new Array(width)
+  for (;;) {
+    for (let k = 0; k < width; k++) batch[k] = polar.getSession(ids[(n + k) % len])
+    await Promise.all(batch)
+    n += width
+    if (performance.now() >= end) break
+  }
+  return n
+}
+
+let gcs = 0
+new PerformanceObserver((list) => {
+  gcs += list.getEntries().length
+}).observe({ entryTypes: ['gc'] })
+
+const result = { mode: o.mode, sessionsCreated: created }
+if (o.mode === 'alloc') {
+  const perOp = []
+  let attempts = 0
+  while (perOp.length < o.runs && attempts < o.runs * 4) {
+    attempts++
+    const n = 20_000
+    await sequential(0) // one pass of 1,024 to settle inline caches
+    globalThis.gc()
+    // Let the observer deliver the entry of that forced GC before counting.
+    await new Promise((r) => setTimeout(r, 20))
+    const before = gcs
+    const h0 = process.memoryUsage().heapUsed
+    for (let i = 0; i < n; i++) await polar.getSession(ids[i % ids.length])
+    const h1 = process.memoryUsage().heapUsed
+    await new Promise((r) => setTimeout(r, 20)) // let the observer report a GC in that stretch
+    if (gcs === before && h1 > h0) perOp.push((h1 - h0) / n)
+  }
+  result.bytesPerOp = perOp
+  result.discarded = attempts - perOp.length
+} else {
+  await sequential(o.warmMs)
+  await concurrent(o.warmMs / 2)
+  const seq = []
+  const conc = []
+  for (let r = 0; r < o.runs; r++) {
+    const t0 = performance.now()
+    const n = await sequential(o.runMs)
+    seq.push(n / ((performance.now() - t0) / 1000))
+    const t1 = performance.now()
+    const m = await concurrent(o.runMs)
+    conc.push(m / ((performance.now() - t1) / 1000))
+  }
+  result.sequentialOpsPerSec = seq
+  result.concurrentOpsPerSec = conc
+}
+result.upstreamCallsDuringTiming = canned.calls() - created
+await polar.close()
+
+serveParent({})
+ready({ result })

@@ -1,0 +1,177 @@
+// One app variant under test, alone in its process. Argv: a JSON config
+// { variant, fakeUrl, accessToken, customers, redisUrl, redisPrefix }. Reports { port } once
+// it listens on 127.0.0.1.
+//
+// Every variant identifies the signed-in user the same way: the `x-user-id` request header
+// (standing in for the app's own auth), anonymous without it. Routes:
+//   GET /health  plain 200 'ok', never identified (used to open sockets before a burst)
+//   GET /        200 'ok' (express-* and koa-* variants; with the middleware in front)
+//   GET /portal  303 to the portal (portal-* variants)
+//
+// Variants:
+//   express-bare | express-memory | express-redis   Express 5, polarSession() in attach mode
+//   koa-bare     | koa-memory     | koa-redis       Koa 3 + @koa/router, polarSession()
+//   express-noop | koa-noop        a middleware that only calls next(): what any middleware costs
+//   portal-bare    Express 5, a plain 303 to a fixed URL: no Polar call (the physical bound)
+//   portal-ours    Express 5, polarPortal() with the memory store
+//   portal-theirs  Express 5, @polar-sh/express CustomerPortal; its SDK has no base-URL option,
+//                  so globalThis.fetch is wrapped in this process to rewrite only the origin
+//                  https://api.polar.sh (or sandbox-api) to the fake's URL.
+
+import { createServer } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import { ready, serveParent } from '../lib/child.js'
+
+const config = JSON.parse(process.argv[2])
+const { variant, fakeUrl, accessToken, customers = {} } = config
+const [framework, kind] = variant.split('-')
+
+let rewrittenCalls = 0
+let loggedErrors = 0
+let redis = null
+let polar = null
+
+if (variant === 'portal-theirs') {
+  // Route the official adapter to the fake: rewrite the origin only; method, path, headers and
+  // body are passed through untouched. Installed before the adapter (and its SDK) is loaded.
+  const original = globalThis.fetch
+  const POLAR_ORIGIN = /^https:\/\/(sandbox-)?api\.polar\.sh(?=\/|$)/
+  globalThis.fetch = function fetchViaFake(input, init) {
+    rewrittenCalls++
+    if (typeof input === 'string') input = input.replace(POLAR_ORIGIN, fakeUrl)
+    else if (input instanceof URL) input = new URL(input.href.replace(POLAR_ORIGIN, fakeUrl))
+    else if (input instanceof Request) input = new Request(input.url.replace(POLAR_ORIGIN, fakeUrl), input)
+    return original(input, init)
+  }
+  // The adapter console.error()s every failure (e.g. each 429 in the rate-limit run): count instead.
+  console.error = () => {
+    loggedErrors++
+  }
+}
+
+async function makePolar(identify) {
+  const { createPolarSessions, memoryStore } = await import('@polar-session/core')
+  const common = { accessToken, baseUrl: fakeUrl, identify }
+  if (kind === 'redis') {
+    const { createClient } = await import('redis')
+    const { redisStore } = await import('@polar-session/core/redis')
+    redis = await createClient({ url: config.redisUrl }).connect()
+    const store = redisStore({ client: redis, prefix: config.redisPrefix })
+    return createPolarSessions({ ...common, store, encryptionKey: randomBytes(32).toString('base64url') })
+  }
+  return createPolarSessions({ ...common, store: memoryStore() })
+}
+
+async function expressApp() {
+  const express = (await import('express')).default
+  const app = express()
+  const identify = (req) => {
+    const id = req.get('x-user-id')
+    return id ? { externalCustomerId: id } : null
+  }
+  app.get('/health', (req, res) => {
+    res.send('ok')
+  })
+  if (framework === 'express') {
+    const expectSession = kind !== 'bare' && kind !== 'noop'
+    if (kind === 'noop') {
+      app.use((req, res, next) => {
+        next()
+      })
+    }
+    if (expectSession) {
+      const { polarSession } = await import('@polar-session/express')
+      polar = await makePolar(identify)
+      app.use(polarSession(polar))
+    }
+    app.get('/', (req, res) => {
+      // Same handler everywhere; a missing session shows up as a non-2xx in the results.
+      if (expectSession && req.polarSession === undefined) return res.status(500).send('no session')
+      res.send('ok')
+    })
+  } else if (kind === 'bare') {
+    // What any portal route must at least do: answer a 303 with a portal-sized Location.
+    const location = `https://polar.sh/acme/portal?customer_session_token=polar_mst_${'x'.repeat(43)}&email=user%40example.com`
+    app.get('/portal', (req, res) => {
+      res.set('Cache-Control', 'no-store')
+      res.redirect(303, location)
+    })
+  } else if (kind === 'ours') {
+    const { polarPortal } = await import('@polar-session/express')
+    polar = await makePolar(identify)
+    app.get('/portal', polarPortal(polar))
+  } else if (kind === 'theirs') {
+    const { CustomerPortal } = await import('@polar-sh/express')
+    app.get(
+      '/portal',
+      CustomerPortal({
+        accessToken,
+        server: 'production',
+        // This adapter only takes Polar's own customer id (a uuid): map the app's user to it.
+        getCustomerId: (req) => customers[req.get('x-user-id')],
+      }),
+    )
+  } else {
+    throw new Error(`unknown variant ${variant}`)
+  }
+  return app
+}
+
+async function koaApp() {
+  const Koa = (await import('koa')).default
+  const Router = (await import('@koa/router')).default
+  const app = new Koa()
+  const router = new Router()
+  const expectSession = kind !== 'bare' && kind !== 'noop'
+  if (kind === 'noop') app.use((ctx, next) => next())
+  if (expectSession) {
+    const { polarSession } = await import('@polar-session/koa')
+    polar = await makePolar((ctx) => {
+      const id = ctx.get('x-user-id')
+      return id ? { externalCustomerId: id } : null
+    })
+    app.use(polarSession(polar))
+  }
+  router.get('/health', (ctx) => {
+    ctx.body = 'ok'
+  })
+  router.get('/', (ctx) => {
+    if (expectSession && ctx.get('x-user-id') !== '' && ctx.state.polarSession === undefined) {
+      ctx.status = 500
+      ctx.body = 'no session'
+      return
+    }
+    ctx.body = 'ok'
+  })
+  app.use(router.routes())
+  return app
+}
+
+const app = framework === 'koa' ? await koaApp() : await expressApp()
+const server = createServer(framework === 'koa' ? app.callback() : app)
+server.keepAliveTimeout = 60_000
+// Requests received, counted where every variant pays the same (an extra 'request' listener),
+// so upstream calls per visit include visits still in flight when a load run stops.
+let received = 0
+server.on('request', () => {
+  received++
+})
+await new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve))
+
+serveParent({
+  stats: () => ({ received, cpu: process.cpuUsage(), rewrittenCalls, loggedErrors, memory: process.memoryUsage() }),
+  async close() {
+    server.closeAllConnections?.()
+    await new Promise((resolve) => server.close(resolve))
+    await polar?.close()
+    if (redis !== null) {
+      // Remove this run's keys only: the Redis is shared with other work.
+      for await (const batch of redis.scanIterator({ MATCH: `${config.redisPrefix}*`, COUNT: 500 })) {
+        const keys = Array.isArray(batch) ? batch : [batch]
+        if (keys.length > 0) await redis.del(keys)
+      }
+      await redis.quit()
+    }
+  },
+})
+ready({ port: server.address().port, pid: process.pid })
