@@ -102,9 +102,11 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     if (closed) throw new Error('polar-session: this instance is closed.')
   }
 
-  /** Runs one public call, counted as under way until it settles. */
+  /**
+   * Runs a call counted as under way until it settles, so close() waits for it. Callers check
+   * assertOpen() first: a call admitted before close() (say, still in identify()) may finish.
+   */
   const track = async <T>(call: () => Promise<T>): Promise<T> => {
-    assertOpen()
     active++
     try {
       return await call()
@@ -119,21 +121,39 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     return checkReturnUrl(String(value), resolved.allowedReturnOrigins)
   }
 
-  const sessionFor = async (identity: PolarIdentity, callOptions: GetSessionOptions): Promise<PolarSession> => {
+  /**
+   * The session for an identity: a ready hit from a synchronous store is returned as is (no
+   * promise, no bookkeeping: this is the hot path); anything else is a tracked async call.
+   * Throws synchronously for bad input.
+   */
+  const sessionFor = (identity: PolarIdentity, callOptions: GetSessionOptions): PolarSession | Promise<PolarSession> => {
     const checked = validateIdentity(identity)
     const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
     const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
     if (typeof minRemainingMs !== 'number' || !(minRemainingMs >= 0)) {
       throw new TypeError('polar-session: minRemainingMs must be a number of milliseconds, 0 or more.')
     }
-    return cache.get(checked, returnUrl, keys.keys(checked, returnUrl), minRemainingMs)
+    const sessionKeys = keys.keys(checked, returnUrl)
+    return cache.peek(sessionKeys, minRemainingMs) ?? track(() => cache.get(checked, returnUrl, sessionKeys, minRemainingMs))
   }
 
   return {
     environment: resolved.environment,
-    getSession: (identity, callOptions = {}) => track(() => sessionFor(identity, callOptions)),
-    resolve: (request, callOptions = {}) =>
-      track(async () => {
+    getSession(identity, callOptions = {}) {
+      try {
+        assertOpen()
+        return Promise.resolve(sessionFor(identity, callOptions))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    },
+    resolve: (request, callOptions = {}) => {
+      try {
+        assertOpen()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return track(async () => {
         const { identify } = resolved
         if (identify === undefined) {
           throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
@@ -144,8 +164,9 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
         if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
           returnUrl = resolved.returnUrl(request) ?? null
         }
-        return sessionFor(identity, { ...callOptions, returnUrl })
-      }),
+        return await sessionFor(identity, { ...callOptions, returnUrl })
+      })
+    },
     async invalidate(identity) {
       const checked = validateIdentity(identity)
       await cache.invalidate(keys.keys(checked, null))

@@ -7,8 +7,12 @@ import type { Request } from 'express'
  * refuses anything but one string) and the app's own origin for relative paths.
  */
 export function requestFacts(req: Request, returnToParam: string | undefined): RequestFacts {
+  // Without a return-to parameter nothing needs the origin: skip the work on the hot path.
+  if (returnToParam === undefined) return NO_FACTS
   return {
-    returnTo: returnToParam === undefined ? undefined : (req.query as Record<string, unknown> | undefined)?.[returnToParam],
+    returnTo: (req.query as Record<string, unknown> | undefined)?.[returnToParam],
     origin: `${req.protocol}://${req.get('host') ?? ''}`,
   }
 }
+
+const NO_FACTS: RequestFacts = Object.freeze({ returnTo: undefined, origin: '' })

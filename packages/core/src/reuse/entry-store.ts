@@ -19,6 +19,8 @@ export interface EntryStore {
   readonly lock: StoreLock | undefined
   /** Whether another process may write to this store (polling for a lock holder makes sense). */
   readonly shared: boolean
+  /** Whether `read` answers synchronously (the memory store): a hit then needs no promise. */
+  readonly sync: boolean
 }
 
 export interface StoreRead {
@@ -31,18 +33,18 @@ export interface StoreRead {
 export class MemoryEntryStore implements EntryStore {
   readonly lock = undefined
   readonly shared = false
+  readonly sync = true
   readonly #cache: MemoryStore['cache']
+  readonly #generations: MemoryStore['generations']
 
   constructor(store: MemoryStore) {
     this.#cache = store.cache
+    this.#generations = store.generations
   }
 
   read(key: string | null, generationKeys: readonly string[]): StoreRead {
     const entry = key === null ? undefined : this.#cache.get(key)
-    const generations = generationKeys.map((k) => {
-      const g = this.#cache.get(k)
-      return typeof g === 'string' ? g : null
-    })
+    const generations = generationKeys.map((k) => this.#generations.get(k) ?? null)
     return { entry: typeof entry === 'object' ? (entry as CachedEntry) : null, generations }
   }
 
@@ -51,7 +53,7 @@ export class MemoryEntryStore implements EntryStore {
   }
 
   writeGeneration(key: string, generation: string, ttlMs: number): void {
-    this.#cache.set(key, generation, { ttl: Math.ceil(ttlMs) })
+    this.#generations.set(key, generation, { ttl: Math.ceil(ttlMs) })
   }
 }
 
@@ -75,6 +77,7 @@ const SELF_BOUNDED_SLACK_MS = 1_000
 export class SerializedEntryStore implements EntryStore {
   readonly lock: StoreLock | undefined
   readonly shared = true
+  readonly sync = false
   readonly #store: SessionStore
   readonly #logger: Logger
   readonly #opTimeoutMs: number

@@ -10,6 +10,8 @@ export interface SessionKeys {
   readonly customerGeneration: string
   /** The member's generation, when the identity has a member. */
   readonly memberGeneration: string | null
+  /** The generation keys an entry must match, in order: customer, then member if any. */
+  readonly generations: readonly string[]
   /** Key of the negative cache (customer + member, any return URL). */
   readonly identity: string
 }
@@ -38,10 +40,13 @@ export class KeyDeriver {
     if (keys === undefined) {
       const customer = `${this.#scope}\0${identity.customerKey}`
       const member = `${customer}\0${identity.memberKey}`
+      const customerGeneration = `g:${digest(customer)}`
+      const memberGeneration = identity.memberKey === '' ? null : `g:${digest(member)}`
       keys = {
         session: `s:${digest(`${member}\0${returnUrl ?? ''}`)}`,
-        customerGeneration: `g:${digest(customer)}`,
-        memberGeneration: identity.memberKey === '' ? null : `g:${digest(member)}`,
+        customerGeneration,
+        memberGeneration,
+        generations: memberGeneration === null ? [customerGeneration] : [customerGeneration, memberGeneration],
         identity: `i:${digest(member)}`,
       }
       this.#memo.set(raw, keys)

@@ -5,7 +5,7 @@ import type { Logger } from '../types.js'
 import type { CheckedIdentity } from '../validate-identity.js'
 import type { ReceivedSession } from '../polar/index.js'
 import type { CachedEntry } from './entry.js'
-import type { EntryStore } from './entry-store.js'
+import type { EntryStore, StoreRead } from './entry-store.js'
 import type { SessionKeys } from './keys.js'
 import { SingleFlight } from './single-flight.js'
 import { LRUCache } from 'lru-cache'
@@ -51,6 +51,16 @@ export class SessionCache {
     this.#notFound = options.notFoundTtlMs > 0 ? new LRUCache({ max: 10_000, ttl: options.notFoundTtlMs }) : null
   }
 
+  /**
+   * The cached session, when a synchronous store (memory) has one with more than
+   * `minRemainingMs` left; undefined otherwise (then call `get`). A hit costs no promise.
+   */
+  peek(keys: SessionKeys, minRemainingMs: number): CustomerSession | undefined {
+    if (!this.#store.sync || this.#notFound?.has(keys.identity) === true) return undefined
+    const entry = this.#valid(this.#store.read(keys.session, keys.generations) as StoreRead, keys)
+    return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry.session : undefined
+  }
+
   /** A session for the identity with more than `minRemainingMs` left: reused or created. */
   async get(identity: CheckedIdentity, returnUrl: string | null, keys: SessionKeys, minRemainingMs: number): Promise<CustomerSession> {
     const known = this.#notFound?.get(keys.identity)
@@ -89,8 +99,11 @@ export class SessionCache {
 
   /** The stored entry if its generations are current and it has not expired; else null. */
   async #read(keys: SessionKeys): Promise<CachedEntry | null> {
-    const generationKeys = keys.memberGeneration === null ? [keys.customerGeneration] : [keys.customerGeneration, keys.memberGeneration]
-    const { entry, generations } = await this.#store.read(keys.session, generationKeys)
+    return this.#valid(await this.#store.read(keys.session, keys.generations), keys)
+  }
+
+  /** The entry of a read if its generations are current and it has not expired; else null. */
+  #valid({ entry, generations }: StoreRead, keys: SessionKeys): CachedEntry | null {
     if (entry === null || entry.expiresAt <= Date.now()) return null
     if (generations[0] !== entry.customerGeneration) return null
     if (keys.memberGeneration !== null && generations[1] !== entry.memberGeneration) return null
@@ -99,7 +112,7 @@ export class SessionCache {
 
   /** Current generations, creating them when absent, so every entry is tied to a concrete one. */
   async #generations(keys: SessionKeys): Promise<[string, string | null]> {
-    const generationKeys = keys.memberGeneration === null ? [keys.customerGeneration] : [keys.customerGeneration, keys.memberGeneration]
+    const generationKeys = keys.generations
     const { generations } = await this.#store.read(null, generationKeys)
     const result: (string | null)[] = []
     for (const [i, key] of generationKeys.entries()) {

@@ -4,7 +4,8 @@ import type { SessionStore } from '../types.js'
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * Most entries kept; the least recently used go first. Bounds memory: about 2 KB a session.
+   * Most sessions kept; the least recently used go first. Bounds memory: about 2.5 KB a
+   * session. (Customers' invalidation markers are kept beside them, bounded by the same number.)
    * @default 10_000
    */
   max?: number
@@ -18,6 +19,8 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements SessionStore {
   /** @internal The LRU itself; the core stores decoded entries here. */
   readonly cache: LRUCache<string, object | string>
+  /** @internal Customers' generations (see `invalidate`), apart so they never evict sessions. */
+  readonly generations: LRUCache<string, string>
 
   constructor({ max = 10_000 }: MemoryStoreOptions = {}) {
     if (!Number.isInteger(max) || max < 1) {
@@ -25,6 +28,7 @@ export class MemoryStore implements SessionStore {
     }
     // ttlAutopurge off: expired entries are dropped lazily on read and by LRU order, with no timers.
     this.cache = new LRUCache({ max, ttlAutopurge: false })
+    this.generations = new LRUCache({ max, ttlAutopurge: false })
   }
 
   get(key: string): string | undefined {
@@ -47,6 +51,7 @@ export class MemoryStore implements SessionStore {
 
   close(): void {
     this.cache.clear()
+    this.generations.clear()
   }
 }
 

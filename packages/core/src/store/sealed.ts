@@ -1,4 +1,4 @@
-import { createHash, hkdfSync } from 'node:crypto'
+import { createHash, hkdfSync, webcrypto } from 'node:crypto'
 import { FlattenedEncrypt, flattenedDecrypt } from 'jose'
 import type { FlattenedJWE } from 'jose'
 import type { SessionStore } from '../types.js'
@@ -29,7 +29,8 @@ const ENC = 'A256GCM'
 
 interface DerivedKey {
   readonly kid: string
-  readonly key: Uint8Array
+  /** Imported once: jose would import raw bytes again on every seal and open. */
+  readonly key: Promise<CryptoKey>
 }
 
 /** The parts of a flattened JWE that are stored; `aad` (the store key) is supplied on read. */
@@ -64,7 +65,7 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
     const jwe = await new FlattenedEncrypt(new TextEncoder().encode(value))
       .setProtectedHeader({ alg: ALG, enc: ENC, kid: newest.kid })
       .setAdditionalAuthenticatedData(new TextEncoder().encode(storeKey))
-      .encrypt(newest.key)
+      .encrypt(await newest.key)
     const stored: StoredJWE = {
       protected: jwe.protected,
       iv: jwe.iv,
@@ -141,8 +142,10 @@ function deriveKeys(keys: string | readonly string[] | undefined): DerivedKey[] 
         `sealedStore: keys[${index}] must be at least ${MIN_SEAL_KEY_LENGTH} characters of secret (got ${got})`,
       )
     }
-    const key = new Uint8Array(hkdfSync('sha256', secret, HKDF_SALT, HKDF_INFO, 32))
-    const kid = createHash('sha256').update(key).digest('hex').slice(0, 16)
+    const raw = new Uint8Array(hkdfSync('sha256', secret, HKDF_SALT, HKDF_INFO, 32))
+    const kid = createHash('sha256').update(raw).digest('hex').slice(0, 16)
+    const key = webcrypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
+    key.catch(() => {}) // surfaced on first use; never an unhandled rejection
     return { kid, key }
   })
 }
