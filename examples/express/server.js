@@ -16,7 +16,7 @@ import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHe
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo } from '../shared/run-demo.js'
-import { accountUrl, closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Express'
 
@@ -96,27 +96,16 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 /**
  * Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`.
  */
-export async function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-express' }) }) {
-  let demo
-  const { server, url } = await startHttpServer({
+export function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-express' }) }) {
+  return startDemoApp({
+    createDemoApp,
+    toListener: (app) => app,
+    polar,
     port,
     host,
     fallbackToEphemeral,
     logger,
-    buildHandler: (publicUrl) => {
-      demo = createDemoApp({ polar, publicUrl, logger })
-      return demo.app
-    },
   })
-  return {
-    url,
-    server,
-    sessions: demo.sessions,
-    close: async () => {
-      await closeHttpServer(server)
-      await demo.close()
-    },
-  }
 }
 
 /** `node examples/express/server.js`: the embedded fake Polar unless POLAR_ACCESS_TOKEN is set. */

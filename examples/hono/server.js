@@ -15,7 +15,7 @@ import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHe
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo } from '../shared/run-demo.js'
-import { accountUrl, closeHttpServer, startHttpServer } from '../shared/server-lifecycle.js'
+import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Hono'
 
@@ -84,30 +84,20 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 }
 
 /** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
-export async function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-hono' }) }) {
-  let demo
-  const { server, url } = await startHttpServer({
+export function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-hono' }) }) {
+  return startDemoApp({
+    createDemoApp,
+    toListener: (app) =>
+      // @hono/node-server turns node:http requests into Fetch-API ones. (`serve({ fetch: app.fetch, port })`
+      // is the one-liner; this form lets the app learn its URL first. overrideGlobalObjects: false
+      // leaves the process-wide Request/Response alone.)
+      getRequestListener(app.fetch, { overrideGlobalObjects: false }),
+    polar,
     port,
     host,
     fallbackToEphemeral,
     logger,
-    buildHandler: (publicUrl) => {
-      demo = createDemoApp({ polar, publicUrl, logger })
-      // @hono/node-server turns node:http requests into Fetch-API ones. (`serve({ fetch: app.fetch, port })`
-      // is the one-liner; this form lets the app learn its URL first. overrideGlobalObjects: false
-      // leaves the process-wide Request/Response alone.)
-      return getRequestListener(demo.app.fetch, { overrideGlobalObjects: false })
-    },
   })
-  return {
-    url,
-    server,
-    sessions: demo.sessions,
-    close: async () => {
-      await closeHttpServer(server)
-      await demo.close()
-    },
-  }
 }
 
 /** `node examples/hono/server.js`: the embedded fake Polar unless POLAR_ACCESS_TOKEN is set. */

@@ -102,3 +102,31 @@ export function accountUrl(publicUrl) {
   }
   return new URL('/account', publicUrl).href
 }
+
+/**
+ * Starts one of the example apps: builds it once its public URL is known (the pages link to
+ * themselves), serves it, and resolves to `{ url, server, sessions, close }`.
+ * `toListener(app)` turns the framework's app into a node:http request listener.
+ */
+export async function startDemoApp({ createDemoApp, toListener, polar, port, host, fallbackToEphemeral, logger }) {
+  let demo
+  const { server, url } = await startHttpServer({
+    port,
+    host,
+    fallbackToEphemeral,
+    logger,
+    buildHandler: (publicUrl) => {
+      demo = createDemoApp({ polar, publicUrl, logger })
+      return toListener(demo.app)
+    },
+  })
+  return {
+    url,
+    server,
+    sessions: demo.sessions,
+    close: async () => {
+      await closeHttpServer(server)
+      await demo.close()
+    },
+  }
+}
