@@ -8,7 +8,7 @@ import { SessionCache } from './reuse/session-cache.js'
 import { checkReturnUrl } from './return-url.js'
 import { memoryStore, MemoryStore } from './store/memory.js'
 import { sealedStore } from './store/sealed.js'
-import type { IdentifyResult, PolarIdentity, PolarSession, SessionStore } from './types.js'
+import type { PolarIdentity, PolarSession, SessionStore } from './types.js'
 import { validateIdentity, type CheckedIdentity } from './validate-identity.js'
 import { USER_AGENT } from './version.js'
 
@@ -137,16 +137,6 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     return cache.peek(sessionKeys, minRemainingMs) ?? track(() => cache.get(checked, returnUrl, sessionKeys, minRemainingMs))
   }
 
-  /** The rest of `resolve` once the request is identified: null when anonymous. */
-  const sessionOf = (request: Req, identity: IdentifyResult, callOptions: ResolveOptions): PolarSession | null | Promise<PolarSession> => {
-    if (identity === null || identity === undefined) return null
-    let returnUrl = callOptions.returnUrl
-    if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
-      returnUrl = resolved.returnUrl(request) ?? null
-    }
-    return sessionFor(identity, returnUrl === callOptions.returnUrl ? callOptions : { ...callOptions, returnUrl })
-  }
-
   return {
     environment: resolved.environment,
     getSession(identity, callOptions = {}) {
@@ -160,18 +150,22 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     resolve: (request, callOptions = {}) => {
       try {
         assertOpen()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return track(async () => {
         const { identify } = resolved
         if (identify === undefined) {
           throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
         }
-        const identity = identify(request)
-        // An async identify is tracked, so close() waits for requests still inside it; a
-        // synchronous one (the usual case) goes straight on, and a cache hit stays promise-free.
-        if (isPromiseLike(identity)) return track(async () => await sessionOf(request, await identity, callOptions))
-        return Promise.resolve(sessionOf(request, identity, callOptions))
-      } catch (error) {
-        return Promise.reject(error)
-      }
+        const identity = await identify(request)
+        if (identity === null || identity === undefined) return null
+        let returnUrl = callOptions.returnUrl
+        if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
+          returnUrl = resolved.returnUrl(request) ?? null
+        }
+        return await sessionFor(identity, { ...callOptions, returnUrl })
+      })
     },
     async invalidate(identity) {
       const checked = validateIdentity(identity)
@@ -247,8 +241,4 @@ async function createAtPolar(
     if (!isPolarSessionError(error, 'polar_rejected')) throw error
   }
   return client.createCustomerSession(input)
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as PromiseLike<T> | null)?.then === 'function'
 }
