@@ -8,14 +8,13 @@
 // it until shortly before it expires, so reloading /account or clicking "Manage billing" again
 // costs no call to Polar.
 
-import { pathToFileURL } from 'node:url'
 import express from 'express'
 import { createPolarSessions } from '@polar-session/core'
 import { polarPortal, polarSession } from '@polar-session/express'
 import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
-import { runDemo } from '../shared/run-demo.js'
+import { runDemo, runIfMain } from '../shared/run-demo.js'
 import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Express'
@@ -113,9 +112,4 @@ export function main() {
   return runDemo({ framework: FRAMEWORK, startDemoServer })
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runIfMain(import.meta.url, main)

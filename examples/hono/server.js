@@ -7,14 +7,13 @@
 // the session (null when signed out), and `createPortalHandler(polar)` is a whole
 // `Request → Response` portal route.
 
-import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
 import { getRequestListener } from '@hono/node-server'
 import { createPolarSessions, createPortalHandler, sessionFromRequest } from '@polar-session/core'
 import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
-import { runDemo } from '../shared/run-demo.js'
+import { runDemo, runIfMain } from '../shared/run-demo.js'
 import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Hono'
@@ -105,9 +104,4 @@ export function main() {
   return runDemo({ framework: FRAMEWORK, startDemoServer })
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runIfMain(import.meta.url, main)

@@ -6,7 +6,6 @@
 // the user's Polar customer session (redacted), /portal sending them to Polar's customer portal.
 // In Koa, `identify` receives the context and the session lands on `ctx.state.polarSession`.
 
-import { pathToFileURL } from 'node:url'
 import Koa from 'koa'
 import Router from '@koa/router'
 import { createPolarSessions } from '@polar-session/core'
@@ -14,7 +13,7 @@ import { polarPortal, polarSession } from '@polar-session/koa'
 import { DEMO_COOKIE, findDemoUser, identityOf, readForm, signInCookie, signOutCookie } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
-import { runDemo } from '../shared/run-demo.js'
+import { runDemo, runIfMain } from '../shared/run-demo.js'
 import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Koa'
@@ -114,9 +113,4 @@ export function main() {
   return runDemo({ framework: FRAMEWORK, startDemoServer })
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runIfMain(import.meta.url, main)

@@ -6,12 +6,11 @@
 // from the cache), or null when the request is anonymous. The portal route is written by hand:
 // a 303 to `session.customerPortalUrl` with `Cache-Control: no-store` (the URL is a credential).
 
-import { pathToFileURL } from 'node:url'
 import { createPolarSessions, PolarSessionError, unauthenticated } from '@polar-session/core'
 import { findDemoUser, identityOf, readForm, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
-import { runDemo } from '../shared/run-demo.js'
+import { runDemo, runIfMain } from '../shared/run-demo.js'
 import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'node:http'
@@ -115,9 +114,4 @@ export function main() {
   return runDemo({ framework: FRAMEWORK, startDemoServer })
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runIfMain(import.meta.url, main)

@@ -2,6 +2,7 @@
 // POLAR_ACCESS_TOKEN is set), start the app on 127.0.0.1:PORT (3000 by default; a free port
 // if that one is taken), say what to open and click, and close it all on Ctrl-C.
 
+import { pathToFileURL } from 'node:url'
 import { fakeOrRealPolar } from './fake-or-real.js'
 import { createLogger } from './logger.js'
 import { closeOnSignals } from './server-lifecycle.js'
@@ -17,6 +18,19 @@ function portFromEnv(value) {
  * `startDemoServer({ polar, port, host, fallbackToEphemeral, logger })` is the example's own
  * server factory; it resolves to `{ url, close }`.
  */
+/**
+ * Runs `main` when `moduleUrl` is the script node was started with (`node examples/x/server.js`),
+ * and not when the file is imported (by the demo or the tests).
+ */
+export function runIfMain(moduleUrl, main) {
+  if (process.argv[1] && moduleUrl === pathToFileURL(process.argv[1]).href) {
+    main().catch((error) => {
+      console.error(error)
+      process.exitCode = 1
+    })
+  }
+}
+
 export async function runDemo({ framework, startDemoServer, env = process.env }) {
   const logger = createLogger({ name: `polar-session-${framework.toLowerCase().replace(/[^a-z]+/g, '-')}` })
   const port = portFromEnv(env.PORT)
