@@ -39,6 +39,7 @@ export function useE2E(options: { seed?: FakeCustomerInput[]; fake?: FakePolarOp
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
   let fake: FakePolar | undefined
   let logStart = 0
+  let responseStart = 0
 
   const e2e: E2E = {
     get fake() {
@@ -80,6 +81,7 @@ export function useE2E(options: { seed?: FakeCustomerInput[]; fake?: FakePolarOp
     e2e.fake.stats.reset()
     unhandled.length = 0
     logStart = watch.logLines.length
+    responseStart = watch.responses.length
   })
   afterEach(async () => {
     vi.restoreAllMocks()
@@ -87,6 +89,9 @@ export function useE2E(options: { seed?: FakeCustomerInput[]; fake?: FakePolarOp
     await Promise.all(instances.splice(0).map((instance) => instance.close()))
     await new Promise((resolve) => setImmediate(resolve))
     expect(unhandled, 'unhandled rejections').toEqual([])
+    // Every 503 tells the client when to come back, the first failures of an outage included.
+    const bare503s = watch.responses.slice(responseStart).filter((r) => r.status === 503 && !(Number(r.retryAfter) >= 1))
+    expect(bare503s, '503 answers without Retry-After').toEqual([])
   })
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled)

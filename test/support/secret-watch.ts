@@ -58,6 +58,8 @@ export class SecretWatch {
   readonly logger: Logger
   readonly #fakes = new Set<FakePolar>()
   readonly #secrets = new Map<string, string>()
+  /** Every response the wrapped apps sent: status and `Retry-After`, for the 503 rule. */
+  readonly responses: Array<{ status: number; retryAfter: unknown; where: string }> = []
 
   constructor() {
     this.logger = pino({ level: 'debug', base: null }, { write: (line: string) => void this.logLines.push(line) })
@@ -122,6 +124,7 @@ export class SecretWatch {
         return end(chunk, ...rest)
       }) as ServerResponse['end']
       res.once('finish', () => {
+        this.responses.push({ status: res.statusCode, retryAfter: res.getHeader('retry-after'), where: `${req.method} ${req.url?.slice(0, 80)}` })
         const headers = { ...res.getHeaders() }
         if (res.statusCode >= 300 && res.statusCode < 400) delete headers['location']
         const where = `response ${res.statusCode} to ${req.method} ${req.url?.slice(0, 80)}`

@@ -38,13 +38,22 @@ export interface PolarSessionErrorOptions {
   status: number
   /** Whether the message is safe to show the client. Defaults to `status < 500`. */
   expose?: boolean
-  /** Seconds the client should wait before retrying (sets `Retry-After`). */
+  /**
+   * Seconds the client should wait before retrying (sets `Retry-After`). A 503 always has one:
+   * {@link DEFAULT_RETRY_AFTER_SEC} when not given.
+   */
   retryAfter?: number
   /** Extra response headers, e.g. `WWW-Authenticate`. `Retry-After` is added from `retryAfter`. */
   headers?: Record<string, string>
   /** The underlying error or response detail. Never holds a secret. */
   cause?: unknown
 }
+
+/**
+ * `Retry-After` of a 503 that does not know better (Polar gave no hint): long enough for a
+ * transient failure to pass, short enough not to lose the user.
+ */
+export const DEFAULT_RETRY_AFTER_SEC = 5
 
 /**
  * The one error class of polar-session. It carries `status`, `statusCode`, `expose` and
@@ -75,9 +84,11 @@ export class PolarSessionError extends Error {
     this.statusCode = options.status
     this.expose = options.expose ?? options.status < 500
     const headers = { ...options.headers }
-    if (options.retryAfter !== undefined) {
-      this.retryAfter = options.retryAfter
-      headers['Retry-After'] = String(Math.max(0, Math.ceil(options.retryAfter)))
+    // Every 503 tells the client when to come back: a client left guessing retries at once.
+    const retryAfter = options.retryAfter ?? (options.status === 503 ? DEFAULT_RETRY_AFTER_SEC : undefined)
+    if (retryAfter !== undefined) {
+      this.retryAfter = retryAfter
+      headers['Retry-After'] = String(Math.max(0, Math.ceil(retryAfter)))
     }
     this.headers = headers
     // Framework error pages print the stack: let its first line name the code too.
