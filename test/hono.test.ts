@@ -58,9 +58,14 @@ function honoApp(polar: PolarSessions<Request>): Hono {
   const app = new Hono()
   app.get('/portal', (c) => portal(c.req.raw))
   app.get('/me', async (c) => {
-    const session = await sessionFromRequest(polar, c.req.raw)
+    const { session, error } = await sessionFromRequest(polar, c.req.raw)
+    if (error) return c.json({ signedIn: true, error: error.code })
     if (!session) return c.json({ signedIn: false })
     return c.json({ signedIn: true, customerId: session.customerId, session })
+  })
+  app.get('/me/required', async (c) => {
+    const { session } = await sessionFromRequest(polar, c.req.raw, { required: true })
+    return c.json({ customerId: session!.customerId })
   })
   app.onError((error) => errorResponse(error))
   return app
@@ -220,9 +225,19 @@ describe('Hono + sessionFromRequest', () => {
     expect(fake.stats.total).toBe(0)
   })
 
-  it('throws clear errors the app turns into responses', async () => {
+  it('never rejects in attach mode: the error comes back beside a null session', async () => {
     const res = await honoApp(newPolar()).request('/me', { headers: { 'x-user': 'usr_nobody' } })
-    expect(res.status).toBe(404)
-    expect(await res.json()).toMatchObject({ error: 'customer_not_found' })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ signedIn: true, error: 'customer_not_found' })
+  })
+
+  it('with required: true, throws clear errors the app turns into responses', async () => {
+    const app = honoApp(newPolar())
+    const missing = await app.request('/me/required', { headers: { 'x-user': 'usr_nobody' } })
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toMatchObject({ error: 'customer_not_found' })
+    const anonymous = await app.request('/me/required')
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer')
   })
 })

@@ -4,8 +4,8 @@
 //
 // No adapter package is needed for Fetch-API frameworks (Hono, Next.js route handlers, Bun,
 // Deno): `identify` receives the standard `Request`, `sessionFromRequest(polar, request)` gives
-// the session (null when signed out), and `createPortalHandler(polar)` is a whole
-// `Request → Response` portal route.
+// `{ session, error }` (session null when signed out or when Polar failed; with `required: true`
+// it throws instead), and `createPortalHandler(polar)` is a whole `Request → Response` portal route.
 
 import { Hono } from 'hono'
 import { getRequestListener } from '@hono/node-server'
@@ -63,9 +63,9 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 
   app.get('/account', async (c) => {
     const user = currentUser(c.req.raw)
-    // The user's session, created or reused; null when signed out.
-    const session = await sessionFromRequest(sessions, c.req.raw)
-    if (!user || !session) return c.redirect('/', 303)
+    if (!user) return c.redirect('/', 303)
+    // The user's session, created or reused; a failure (Polar down…) is thrown to onError.
+    const { session } = await sessionFromRequest(sessions, c.req.raw, { required: true })
     c.header('cache-control', 'no-store')
     return c.html(accountPage({ framework: FRAMEWORK, user, session }))
   })

@@ -35,13 +35,18 @@ describe('stale-while-failing', () => {
     expect(warning!['remainingMs']).toBeLessThanOrEqual(10 * MINUTE)
   })
 
-  it('also while rate limited; and once Polar answers again, a fresh session replaces it', async () => {
+  it("also while rate limited, without calling Polar during its retry-after; then a fresh session replaces it", async () => {
     const app = await e2e.app('express 5')
     const first = (await me(app, 'usr_2')).body as SessionSummary
     advanceClock(55 * MINUTE)
     e2e.fake.fail({ kind: 'status', status: 429, retryAfter: 60 }, { times: 1 })
     expect(((await me(app, 'usr_2')).body as SessionSummary).sessionId).toBe(first.sessionId)
     expect(e2e.posts()).toBe(2)
+    // Polar asked for 60 s: 59 s later the still-valid session is served again, Polar gets nothing.
+    advanceClock(55 * MINUTE + 59_000)
+    expect(((await me(app, 'usr_2')).body as SessionSummary).sessionId).toBe(first.sessionId)
+    expect(e2e.posts()).toBe(2)
+    advanceClock(55 * MINUTE + 61_000)
     const fresh = (await me(app, 'usr_2')).body as SessionSummary
     expect(fresh.sessionId).not.toBe(first.sessionId)
     expect(e2e.posts()).toBe(3)

@@ -1,6 +1,9 @@
-import { isPolarSessionError, PolarSessionError } from './errors.js'
+import { CreationBudget, type CreationPurpose } from './budget/creation-budget.js'
+import { isPolarSessionError } from './errors.js'
+import { createAttachErrorLog } from './http/attach-error-log.js'
+import { registerInternals } from './http/internals.js'
 import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
-import { createPolarClient, type PolarClient, type ReceivedSession } from './polar/index.js'
+import { createPolarClient, type CallOptions, type PolarClient, type ReceivedSession } from './polar/index.js'
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
@@ -16,22 +19,24 @@ import { USER_AGENT } from './version.js'
 export interface GetSessionOptions {
   /**
    * The portal's back link for this session; null for none. Checked against
-   * `allowedReturnOrigins`. Each return URL gets its own cached session.
+   * `allowedReturnOrigins` (400 `invalid_return_url` when off them, or when none are set).
+   * Each return URL gets its own cached session, up to `maxReturnUrlsPerCustomer` per identity.
    * @default the `returnUrl` option when it is a string
    */
   returnUrl?: string | URL | null
   /** Hand out a cached session only with more than this left. @default `refreshMarginMs` */
   minRemainingMs?: number
+  /**
+   * Why the session is wanted, for the creation budget: `'interactive'` when a person waits for
+   * it (a portal visit), `'attach'` when it is fetched only in case a route uses it (attach
+   * mode in front of every route), which may spend at most `attachBudgetShare` of the budget.
+   * @default 'interactive'
+   */
+  purpose?: CreationPurpose
 }
 
 /** Per-call options of {@link PolarSessions.resolve}. */
-export interface ResolveOptions extends Omit<GetSessionOptions, 'returnUrl'> {
-  /**
-   * Overrides the `returnUrl` option for this request; it must already be checked (see
-   * {@link PolarSessions.checkReturnUrl}).
-   */
-  returnUrl?: string | URL | null
-}
+export interface ResolveOptions extends GetSessionOptions {}
 
 /** What {@link createPolarSessions} returns. */
 export interface PolarSessions<Req = any> {
@@ -44,7 +49,8 @@ export interface PolarSessions<Req = any> {
   /**
    * Checks a return URL that came with a request against `allowedReturnOrigins` and returns
    * it normalised; relative paths resolve against `base` (the app's own origin). Throws
-   * `invalid_return_url` (400), always when no allowed origins are configured.
+   * `invalid_return_url` (400), always when no allowed origins are configured. The same check
+   * every return URL goes through (`getSession`, `resolve`, a function `returnUrl`).
    */
   checkReturnUrl(url: string, base?: string): string
   /** Which Polar the instance talks to: 'production', 'sandbox' or 'custom' (a `baseUrl`). */
@@ -71,6 +77,15 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   const resolved = resolveOptions(options)
   const ownsStore = options.store === undefined
   const store = prepareStore(options.store ?? memoryStore(), resolved)
+  const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
+  const entries = toEntryStore(store, { logger: resolved.logger, opTimeoutMs: 250 })
+  const budget = new CreationBudget({
+    maxPerMinute: resolved.maxCreationsPerMinute,
+    attachShare: resolved.attachBudgetShare,
+    shared: entries.budget,
+    scope: keys.budgetScope,
+    logger: resolved.logger,
+  })
   const client = createPolarClient({
     baseUrl: resolved.baseUrl,
     accessToken: resolved.accessToken,
@@ -81,15 +96,19 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     fetch: resolved.fetch,
     logger: resolved.logger,
     userAgent: USER_AGENT,
+    onRateLimited: (retryAfterSec) => budget.rateLimited(retryAfterSec),
+    portalUrls: resolved.portalUrls,
   })
   const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)
-  const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
   const cache = new SessionCache({
-    store: toEntryStore(store, { logger: resolved.logger, opTimeoutMs: 250 }),
+    store: entries,
     logger: resolved.logger,
     notFoundTtlMs: resolved.notFoundTtlMs,
     deadlineMs: resolved.deadlineMs,
-    create: (identity, returnUrl) => breaker.run(() => createAtPolar(client, resolved, identity, returnUrl)),
+    maxReturnUrls: resolved.maxReturnUrlsPerCustomer,
+    reuseWindowMs: Math.max(60_000, 3_600_000 - resolved.refreshMarginMs),
+    create: (identity, returnUrl, purpose) =>
+      breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose) })),
   })
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false
@@ -115,10 +134,12 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     }
   }
 
+  /** The one return-URL policy: every URL but the configured default is checked here. */
   const normaliseReturnUrl = (value: string | URL | null | undefined): string | null => {
     if (value === undefined) return defaultReturnUrl
     if (value === null) return null
-    return checkReturnUrl(String(value), resolved.allowedReturnOrigins)
+    const href = String(value)
+    return href === defaultReturnUrl ? href : checkReturnUrl(href, resolved.allowedReturnOrigins)
   }
 
   /**
@@ -133,11 +154,16 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     if (typeof minRemainingMs !== 'number' || !(minRemainingMs >= 0)) {
       throw new TypeError('polar-session: minRemainingMs must be a number of milliseconds, 0 or more.')
     }
+    const purpose = callOptions.purpose ?? 'interactive'
+    if (purpose !== 'interactive' && purpose !== 'attach') throw new TypeError("polar-session: purpose must be 'interactive' or 'attach'.")
     const sessionKeys = keys.keys(checked, returnUrl)
-    return cache.peek(sessionKeys, minRemainingMs) ?? track(() => cache.get(checked, returnUrl, sessionKeys, minRemainingMs))
+    const hit = cache.peek(sessionKeys, minRemainingMs)
+    if (hit !== undefined) return hit
+    const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
+    return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback }))
   }
 
-  return {
+  const instance: PolarSessions<Req> = {
     environment: resolved.environment,
     getSession(identity, callOptions = {}) {
       try {
@@ -173,14 +199,6 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       resolved.logger.debug({}, 'polar-session: identity invalidated')
     },
     checkReturnUrl(url, base) {
-      // A URL from the request is accepted only against an explicit list: with none, none is.
-      if (resolved.allowedReturnOrigins === null) {
-        throw new PolarSessionError(
-          'invalid_return_url',
-          'A per-request return URL needs allowedReturnOrigins (or a string returnUrl, whose origin is then allowed).',
-          { status: 400 },
-        )
-      }
       return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
     },
     close() {
@@ -194,6 +212,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       return closing
     },
   }
+  registerInternals(instance, { reportAttachError: createAttachErrorLog(resolved.logger) })
+  return instance
 }
 
 /** Seals an outside store, or refuses it unencrypted unless the user opted out by name. */
@@ -218,6 +238,7 @@ async function createAtPolar(
   options: ResolvedOptions<any>,
   identity: CheckedIdentity,
   returnUrl: string | null,
+  call: CallOptions,
 ): Promise<ReceivedSession> {
   const input = {
     customerId: identity.customerId,
@@ -227,18 +248,18 @@ async function createAtPolar(
     returnUrl,
   }
   try {
-    return await client.createCustomerSession(input)
+    return await client.createCustomerSession(input, call)
   } catch (error) {
     const canCreate = options.createCustomer && identity.externalCustomerId !== undefined && identity.email !== undefined
     if (!canCreate || !isPolarSessionError(error, 'customer_not_found')) throw error
   }
   try {
-    await client.createCustomer({ externalId: identity.externalCustomerId!, email: identity.email!, name: identity.name ?? null })
+    await client.createCustomer({ externalId: identity.externalCustomerId!, email: identity.email!, name: identity.name ?? null }, call)
     options.logger.info({}, 'polar-session: created a missing Polar customer')
   } catch (error) {
     // Another request or process may have created it a moment ago (422: external id exists):
     // the session retry below settles it. Anything else (auth, scope) is reported as is.
     if (!isPolarSessionError(error, 'polar_rejected')) throw error
   }
-  return client.createCustomerSession(input)
+  return client.createCustomerSession(input, call)
 }

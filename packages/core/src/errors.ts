@@ -16,6 +16,7 @@
  * | `rate_limited` | 503 | Polar's rate limit was hit; `retryAfter` says when to try again |
  * | `polar_unavailable` | 502/503 | Polar failed, timed out, reset the connection, or answered with a malformed body |
  * | `invalid_webhook` | 403 | a webhook's signature, timestamp, headers or body failed verification |
+ * | `internal_error` | 500 | anything else: a bug, or an error thrown by the app's own `identify` |
  */
 export type PolarSessionErrorCode =
   | 'invalid_identity'
@@ -31,6 +32,7 @@ export type PolarSessionErrorCode =
   | 'rate_limited'
   | 'polar_unavailable'
   | 'invalid_webhook'
+  | 'internal_error'
 
 /** Fields of a {@link PolarSessionError} beyond its code and message. */
 export interface PolarSessionErrorOptions {
@@ -107,4 +109,14 @@ export function isPolarSessionError(
   ...codes: PolarSessionErrorCode[]
 ): value is PolarSessionError {
   return value instanceof PolarSessionError && (codes.length === 0 || codes.includes(value.code))
+}
+
+/**
+ * `error` as a {@link PolarSessionError}: itself when it is one, else a 500 `internal_error`
+ * whose message says nothing of it (it may be anything, an app's own error included); the
+ * original stays as `cause` for the app's error handler.
+ */
+export function asPolarSessionError(error: unknown): PolarSessionError {
+  if (isPolarSessionError(error)) return error
+  return new PolarSessionError('internal_error', 'Internal error.', { status: 500, expose: false, cause: error })
 }

@@ -1,4 +1,6 @@
-import { toOriginSet, checkReturnUrl } from './return-url.js'
+import { checkReturnUrlShape, toOriginSet } from './return-url.js'
+import { isLoopbackHost, POLAR_PORTAL_ORIGINS } from './polar/portal-url.js'
+import type { PortalUrlPolicy } from './polar/types.js'
 import type { CircuitBreakerOptions } from './reuse/circuit-breaker.js'
 import type { Identify, Logger, SessionStore } from './types.js'
 
@@ -7,6 +9,9 @@ export const POLAR_SERVERS = {
   production: 'https://api.polar.sh',
   sandbox: 'https://sandbox-api.polar.sh',
 } as const
+
+/** Polar's documented rate limit per organization, requests a minute. */
+export const POLAR_RATE_LIMITS = { production: 500, sandbox: 100 } as const
 
 /** Options of {@link createPolarSessions}. Validated once, at construction. */
 export interface PolarSessionsOptions<Req = any> {
@@ -50,14 +55,50 @@ export interface PolarSessionsOptions<Req = any> {
   refreshMarginMs?: number
   /**
    * The URL Polar's portal links back to: a string, or a function of the request (used by
-   * `resolve()`). Its origin is allowed automatically when `allowedReturnOrigins` is not given.
+   * `resolve()`). A string's origin is allowed automatically when `allowedReturnOrigins` is not
+   * given; a function's results are checked against `allowedReturnOrigins`, which it requires.
    */
   returnUrl?: string | URL | ((request: Req) => string | URL | null | undefined)
   /**
-   * Origins a per-request return URL may point to (e.g. `?return_to=` in the adapters).
+   * Origins a return URL may point to, however it comes in: `getSession({ returnUrl })`,
+   * `resolve(req, { returnUrl })`, a function `returnUrl`, or `?return_to=` in the adapters.
+   * With none, only the static `returnUrl` is used and every other return URL is refused (400).
    * @default the origin of `returnUrl` when it is a string; otherwise none
    */
   allowedReturnOrigins?: readonly string[]
+  /**
+   * How many distinct per-request return URLs may each hold their own live session per
+   * identity. Past it, the identity gets its session for the default return URL (created once
+   * if needed) and a warning is logged, so one user varying `?return_to=` costs at most
+   * `maxReturnUrlsPerCustomer + 1` creations per reuse window, and cannot evict other users'
+   * sessions. 3 covers the usual "back to where I was" pages (account, pricing, a settings tab).
+   * @default 3
+   */
+  maxReturnUrlsPerCustomer?: number
+  /**
+   * Cap on requests to Polar per one-minute window (fixed, like Polar's own), across every
+   * process sharing the store (per process with the memory store). Past it, callers without a
+   * still-valid session get 503 `rate_limited` with `Retry-After` (the seconds left in the
+   * window) and Polar receives nothing. Polar's limit belongs to the whole organization, whose
+   * checkouts and other calls need their share. `Infinity` turns the cap off.
+   * @default 80% of the server's documented limit: 400 for production (and a custom `baseUrl`), 80 for sandbox
+   */
+  maxCreationsPerMinute?: number
+  /**
+   * Share of `maxCreationsPerMinute` that attach mode may spend on its own (`polarSession()`
+   * mounted in front of routes that may never use the session). Portal visits, redirects and
+   * direct `getSession` calls may use the whole budget, so they are still served when attach
+   * mode's share is spent. 0 to 1.
+   * @default 0.5
+   */
+  attachBudgetShare?: number
+  /**
+   * Origins the `customer_portal_url` Polar returns may point to. Any other portal URL (a foreign
+   * or look-alike host, a user name, http, control characters) is refused as a malformed answer
+   * (502 `polar_unavailable`) and nothing is cached: users are never redirected off Polar.
+   * @default `['https://polar.sh']` for production, `['https://sandbox.polar.sh']` for sandbox; with a `baseUrl`, both plus the `baseUrl`'s own origin
+   */
+  portalOrigins?: readonly string[]
   /** Time limit of one request to Polar, in milliseconds. @default 5000 */
   timeoutMs?: number
   /** Overall time budget for one session creation, retries included. @default 10_000 */
@@ -99,6 +140,10 @@ export interface ResolvedOptions<Req> {
   refreshMarginMs: number
   returnUrl: string | ((request: Req) => string | URL | null | undefined) | undefined
   allowedReturnOrigins: ReadonlySet<string> | null
+  maxReturnUrlsPerCustomer: number
+  maxCreationsPerMinute: number
+  attachBudgetShare: number
+  portalUrls: PortalUrlPolicy
   timeoutMs: number
   deadlineMs: number
   maxRetryAfterMs: number
@@ -123,6 +168,50 @@ function duration(name: string, value: unknown, fallback: number, min: number, m
     fail(`${name} must be a number of milliseconds from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}.`)
   }
   return value
+}
+
+function count(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1_000) {
+    fail(`${name} must be a whole number from 0 to 1000, got ${typeof value === 'number' ? value : typeof value}.`)
+  }
+  return value
+}
+
+function share(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    fail(`${name} must be a number from 0 to 1, got ${typeof value === 'number' ? value : typeof value}.`)
+  }
+  return value
+}
+
+/**
+ * Where portal URLs may point: the given origins, or Polar's front end for the server; with a
+ * custom base URL (a proxy, the fake) both of Polar's plus the base URL's own origin. http is
+ * accepted only when the base URL is on this machine (the fake).
+ */
+function portalUrlPolicy(origins: readonly string[] | undefined, server: 'production' | 'sandbox', customBase: string | null): PortalUrlPolicy {
+  const allowHttp = customBase !== null && isLoopbackHost(new URL(customBase).hostname)
+  if (origins !== undefined) {
+    if (!Array.isArray(origins) || origins.length === 0) fail('portalOrigins must be a non-empty list of origins such as https://polar.sh.')
+    const set = new Set<string>()
+    for (const origin of origins) {
+      let url: URL
+      try {
+        url = new URL(String(origin))
+      } catch {
+        fail(`portalOrigins: "${String(origin)}" is not an absolute URL such as https://polar.sh.`)
+      }
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowHttp)) {
+        fail(`portalOrigins: "${String(origin)}" must use https (http only with a loopback baseUrl).`)
+      }
+      set.add(url.origin)
+    }
+    return { origins: set, allowHttp }
+  }
+  if (customBase === null) return { origins: new Set([POLAR_PORTAL_ORIGINS[server]]), allowHttp }
+  return { origins: new Set([POLAR_PORTAL_ORIGINS.production, POLAR_PORTAL_ORIGINS.sandbox, new URL(customBase).origin]), allowHttp }
 }
 
 /** Validates {@link PolarSessionsOptions} once and fills in the defaults. */
@@ -168,16 +257,23 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
   let allowed: ReadonlySet<string> | null = options.allowedReturnOrigins ? toOriginSet(options.allowedReturnOrigins) : null
   let returnUrl: ResolvedOptions<Req>['returnUrl']
   if (typeof options.returnUrl === 'function') {
+    if (allowed === null) fail('a function returnUrl needs allowedReturnOrigins: the origins its results may point to.')
     returnUrl = options.returnUrl
   } else if (options.returnUrl !== undefined) {
     const href = String(options.returnUrl)
     try {
-      returnUrl = checkReturnUrl(href, null)
+      returnUrl = checkReturnUrlShape(href)
     } catch {
       fail('returnUrl must be an absolute http(s) URL without user name or password, at most 2083 characters.')
     }
     allowed ??= new Set([new URL(returnUrl).origin])
     if (!allowed.has(new URL(returnUrl).origin)) fail('returnUrl\'s origin must be in allowedReturnOrigins.')
+  }
+
+  const limit = environment === 'sandbox' ? POLAR_RATE_LIMITS.sandbox : POLAR_RATE_LIMITS.production
+  const maxCreationsPerMinute = options.maxCreationsPerMinute ?? Math.floor(limit * 0.8)
+  if (maxCreationsPerMinute !== Infinity && !(Number.isInteger(maxCreationsPerMinute) && maxCreationsPerMinute >= 1)) {
+    fail(`maxCreationsPerMinute must be a whole number of at least 1, or Infinity, got ${String(maxCreationsPerMinute)}.`)
   }
 
   return {
@@ -190,6 +286,10 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     refreshMarginMs: duration('refreshMarginMs', options.refreshMarginMs, 15 * 60_000, 0, 24 * 3_600_000),
     returnUrl,
     allowedReturnOrigins: allowed,
+    maxReturnUrlsPerCustomer: count('maxReturnUrlsPerCustomer', options.maxReturnUrlsPerCustomer, 3),
+    maxCreationsPerMinute,
+    attachBudgetShare: share('attachBudgetShare', options.attachBudgetShare, 0.5),
+    portalUrls: portalUrlPolicy(options.portalOrigins, server, options.baseUrl === undefined ? null : baseUrl),
     timeoutMs: duration('timeoutMs', options.timeoutMs, 5_000, 1, 120_000),
     deadlineMs: duration('deadlineMs', options.deadlineMs, 10_000, 1, 600_000),
     maxRetryAfterMs: duration('maxRetryAfterMs', options.maxRetryAfterMs, 10_000, 0, 3_600_000),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { PolarSessionError } from './errors.js'
-import { checkReturnUrl, toOriginSet } from './return-url.js'
+import { checkReturnUrl, checkReturnUrlShape, toOriginSet } from './return-url.js'
 
 const allowed = toOriginSet(['https://app.example.com'])
 const base = 'https://app.example.com'
@@ -22,7 +22,13 @@ describe('checkReturnUrl', () => {
     expect(checkReturnUrl('https://app.example.com', allowed)).toBe('https://app.example.com/')
     expect(checkReturnUrl('/account?tab=billing', allowed, base)).toBe('https://app.example.com/account?tab=billing')
     expect(checkReturnUrl('/%2F%2Fevil.example', allowed, base)).toBe('https://app.example.com/%2F%2Fevil.example')
-    expect(checkReturnUrl('https://other.example/x', null)).toBe('https://other.example/x')
+    expect(checkReturnUrlShape('https://other.example/x')).toBe('https://other.example/x')
+  })
+
+  it('refuses every URL when no origin is allowed: no path accepts "any origin"', () => {
+    for (const value of ['https://app.example.com/account', 'https://other.example/x']) {
+      expect(() => checkReturnUrl(value, null)).toThrow(/needs allowedReturnOrigins/)
+    }
   })
 
   it.each([

@@ -26,14 +26,33 @@ export function toOriginSet(origins: readonly string[]): Set<string> {
 }
 
 /**
- * Checks a return URL and returns its normalised form (as Polar normalises it).
+ * Checks a return URL against the allowed origins and returns its normalised form (as Polar
+ * normalises it). The one policy every return URL goes through, whichever way it came in.
  *
  * `base` (the app's own origin) lets relative paths such as `/account` through; without it
- * only absolute URLs are accepted. With `allowedOrigins`, the URL's origin must be one of them:
- * protocol-relative (`//evil.example`), `https:evil.example`, userinfo tricks, backslashes and
+ * only absolute URLs are accepted. The URL's origin must be in `allowedOrigins`; with none
+ * (`null`: no `allowedReturnOrigins` and no static `returnUrl`) every URL is refused.
+ * Protocol-relative (`//evil.example`), `https:evil.example`, userinfo tricks, backslashes and
  * non-http schemes are refused with `invalid_return_url` (400), never followed.
  */
 export function checkReturnUrl(value: unknown, allowedOrigins: ReadonlySet<string> | null, base?: string): string {
+  if (allowedOrigins === null) {
+    throw invalid('A per-request return URL needs allowedReturnOrigins (or a string returnUrl, whose origin is then allowed).')
+  }
+  const url = parseReturnUrl(value, base)
+  if (!allowedOrigins.has(url.origin)) throw invalid("The return URL's origin is not in allowedReturnOrigins.")
+  return url.href
+}
+
+/**
+ * The shape half of {@link checkReturnUrl}, with no origin policy: only for the app's own
+ * configuration (a static `returnUrl`), whose origin then becomes the allowed one.
+ */
+export function checkReturnUrlShape(value: unknown, base?: string): string {
+  return parseReturnUrl(value, base).href
+}
+
+function parseReturnUrl(value: unknown, base: string | undefined): URL {
   if (typeof value !== 'string' || value.length === 0) throw invalid('The return URL must be a non-empty string.')
   if (value.length > MAX_RETURN_URL_LENGTH) {
     throw invalid(`The return URL is longer than ${MAX_RETURN_URL_LENGTH} characters.`)
@@ -62,11 +81,8 @@ export function checkReturnUrl(value: unknown, allowedOrigins: ReadonlySet<strin
   if (url.username !== '' || url.password !== '') {
     throw invalid('The return URL must not contain a user name or password.')
   }
-  if (allowedOrigins !== null && !allowedOrigins.has(url.origin)) {
-    throw invalid('The return URL\'s origin is not in allowedReturnOrigins.')
-  }
   if (url.href.length > MAX_RETURN_URL_LENGTH) {
     throw invalid(`The return URL is longer than ${MAX_RETURN_URL_LENGTH} characters.`)
   }
-  return url.href
+  return url
 }

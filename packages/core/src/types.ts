@@ -83,6 +83,21 @@ export interface SessionStore {
    * key. Stores that live inside one process do not need it.
    */
   readonly lock?: StoreLock
+  /**
+   * Optional, for stores shared by several processes: atomically add one to the counter at
+   * `key` unless it already holds `limit` (creating it with a TTL of `ttlMs`); resolves true
+   * when it was added. The creation budget (`maxCreationsPerMinute`) counts here, so it holds
+   * across processes; without it each process counts on its own.
+   */
+  incrementBelow?(key: string, limit: number, ttlMs: number): Promise<boolean>
+  /**
+   * Optional, for stores shared by several processes: store `value` at `key` (with a TTL of
+   * `ttlMs`) only when the key is absent; resolves true when it was stored. A customer's first
+   * sessions, created at once in several processes, then agree on one invalidation generation.
+   * Without it the core writes, then reads back what won, and a close race can cost one extra
+   * creation.
+   */
+  setIfAbsent?(key: string, value: string, ttlMs: number): Promise<boolean>
   /** Optional: release connections the store itself opened. */
   close?(): Promise<void> | void
 }

@@ -1,14 +1,15 @@
 // Type-level checks: compiled by `tsc` (see the package README), no-ops at run time.
-import type { PolarSession, PolarSessions } from '@polar-session/core'
+import type { PolarSession, PolarSessionError, PolarSessions } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
 import { describe, expectTypeOf, it } from 'vitest'
 import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionOptions } from './index.js'
 
 describe('types', () => {
   it('types req.polarSession through the package entry', () => {
-    expectTypeOf<Request['polarSession']>().toEqualTypeOf<PolarSession | undefined>()
+    expectTypeOf<Request['polarSession']>().toEqualTypeOf<PolarSession | null | undefined>()
     const handler: RequestHandler = (req, _res, next) => {
-      expectTypeOf(req.polarSession).toEqualTypeOf<PolarSession | undefined>()
+      expectTypeOf(req.polarSession).toEqualTypeOf<PolarSession | null | undefined>()
+      expectTypeOf(req.polarSessionError).toEqualTypeOf<PolarSessionError | null | undefined>()
       next()
     }
     void handler

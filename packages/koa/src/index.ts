@@ -14,7 +14,7 @@
  * app.use(polarSession(polar))
  * router.get('/portal', polarPortal(polar))
  */
-import type { PolarSession } from '@polar-session/core'
+import type { PolarSession, PolarSessionError } from '@polar-session/core'
 
 export { polarSession } from './polar-session/index.js'
 export type { PolarSessionOptions } from './polar-session/index.js'
@@ -40,8 +40,14 @@ declare module 'koa' {
   interface DefaultState {
     /**
      * The Polar customer session of the signed-in user, set by `polarSession()` in attach
-     * mode; undefined for anonymous requests and before the middleware ran.
+     * mode; null for anonymous requests or when something failed (see `polarSessionError`),
+     * undefined before the middleware ran.
      */
-    polarSession?: PolarSession
+    polarSession?: PolarSession | null
+    /**
+     * Why attach mode attached no session (`code`: `customer_not_found`,
+     * `polar_unavailable`, `rate_limited`, …); null when it did, or the request is anonymous.
+     */
+    polarSessionError?: PolarSessionError | null
   }
 }

@@ -1,5 +1,5 @@
 // Type-level checks: compiled by `tsc` (see the package README), no-ops at run time.
-import type { PolarSession, PolarSessions } from '@polar-session/core'
+import type { PolarSession, PolarSessionError, PolarSessions } from '@polar-session/core'
 import Router from '@koa/router'
 import Koa, { type Context, type DefaultState, type Middleware } from 'koa'
 import { describe, expectTypeOf, it } from 'vitest'
@@ -7,15 +7,16 @@ import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionOp
 
 describe('types', () => {
   it('types ctx.state.polarSession through the package entry', () => {
-    expectTypeOf<DefaultState['polarSession']>().toEqualTypeOf<PolarSession | undefined>()
+    expectTypeOf<DefaultState['polarSession']>().toEqualTypeOf<PolarSession | null | undefined>()
+    expectTypeOf<DefaultState['polarSessionError']>().toEqualTypeOf<PolarSessionError | null | undefined>()
     const app = new Koa()
     app.use(async (ctx, next) => {
-      expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | undefined>()
+      expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | null | undefined>()
       await next()
     })
     const router = new Router()
     router.get('/me', (ctx) => {
-      expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | undefined>()
+      expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | null | undefined>()
     })
   })
 

@@ -1,21 +1,45 @@
 import type { PolarSessions } from '../create-polar-sessions.js'
-import { isPolarSessionError, PolarSessionError } from '../errors.js'
-import type { PolarSession } from '../types.js'
+import { asPolarSessionError } from '../errors.js'
 import { NO_STORE, portalJson, wantsJson } from './portal-answer.js'
-import { checkRequestSessionOptions, sessionForRequest, type RequestSessionOptions } from './request-session.js'
+import {
+  attachSession,
+  checkRequestSessionOptions,
+  sessionForRequest,
+  type AttachedSession,
+  type RequestFacts,
+  type RequestSessionOptions,
+} from './request-session.js'
 
 /** Options of {@link createPortalHandler}. */
 export type PortalHandlerOptions = Omit<RequestSessionOptions, 'required'>
 
-/** The session of a Fetch-API `Request` (`identify` receives the `Request`); null when anonymous. */
+/**
+ * The session of a Fetch-API `Request` (`identify` receives the `Request`), attach-mode style:
+ * `{ session, error }`, where `session` is null for an anonymous request or when something
+ * failed, and `error` says what failed. Never rejects, so a middleware built on it never turns
+ * Polar's trouble into an error page. With `required: true` it rejects instead: 401 for an
+ * anonymous request, the error with its status otherwise.
+ *
+ * @example
+ * const { session, error } = await sessionFromRequest(polar, request)
+ * if (error) console.warn(error.code)
+ */
 export function sessionFromRequest(
   polar: PolarSessions<Request>,
   request: Request,
   options: RequestSessionOptions = {},
-): Promise<PolarSession | null> {
+): Promise<AttachedSession> {
+  const facts = requestFacts(request, options)
+  if (options.required === true) {
+    return sessionForRequest(polar, request, facts, options).then((session) => ({ session, error: null }))
+  }
+  return attachSession(polar, request, facts, options)
+}
+
+function requestFacts(request: Request, options: RequestSessionOptions): RequestFacts {
+  if (options.returnToParam === undefined) return { returnTo: undefined, origin: '' }
   const url = new URL(request.url)
-  const returnTo = options.returnToParam === undefined ? undefined : readParam(url, options.returnToParam)
-  return sessionForRequest(polar, request, { returnTo, origin: url.origin }, options)
+  return { returnTo: readParam(url, options.returnToParam), origin: url.origin }
 }
 
 function readParam(url: URL, name: string): string | string[] | undefined {
@@ -23,11 +47,12 @@ function readParam(url: URL, name: string): string | string[] | undefined {
   return values.length === 0 ? undefined : values.length === 1 ? values[0] : values
 }
 
-/** A JSON error answer for a `PolarSessionError`: its status, headers and (when exposed) message. */
+/**
+ * A JSON error answer for a `PolarSessionError`: its status, headers and (when exposed) message.
+ * Any other error is a 500 `internal_error` that says nothing of it.
+ */
 export function errorResponse(error: unknown): Response {
-  const known = isPolarSessionError(error)
-    ? error
-    : new PolarSessionError('polar_unavailable', 'Internal error', { status: 500, expose: false, cause: error })
+  const known = asPolarSessionError(error)
   const body = {
     error: known.code,
     message: known.expose ? known.message : 'The billing portal is unavailable right now.',
@@ -48,7 +73,7 @@ export function createPortalHandler(
   const sessionOptions = { ...options, required: true }
   return async function polarPortalHandler(request) {
     try {
-      const session = (await sessionFromRequest(polar, request, sessionOptions))!
+      const session = (await sessionForRequest(polar, request, requestFacts(request, sessionOptions), sessionOptions))!
       if (wantsJson(request.headers.get('accept'))) {
         return Response.json(portalJson(session), { headers: { 'cache-control': NO_STORE } })
       }

@@ -1,11 +1,14 @@
+import type { CreationPurpose } from '../budget/creation-budget.js'
 import type { PolarSessions } from '../create-polar-sessions.js'
-import { PolarSessionError } from '../errors.js'
+import { asPolarSessionError, PolarSessionError } from '../errors.js'
 import type { PolarSession } from '../types.js'
+import { internalsOf } from './internals.js'
 
 /** Options shared by the middleware of every adapter. */
 export interface RequestSessionOptions {
   /**
-   * Anonymous requests get 401 `unauthenticated` instead of passing through.
+   * Anonymous requests get 401 `unauthenticated`, and errors answer with their status,
+   * instead of the request going on without a session.
    * @default false (`true` when redirecting to the portal)
    */
   required?: boolean
@@ -28,6 +31,14 @@ export interface RequestFacts {
   origin: string
 }
 
+/** What attach mode gives a request: a session, or null and why (when something failed). */
+export interface AttachedSession {
+  /** The session; null when the request is anonymous or something failed. */
+  session: PolarSession | null
+  /** Why there is no session, when something failed; null for an anonymous request. */
+  error: PolarSessionError | null
+}
+
 /** The 401 for a request that needs a session and has no identity. */
 export function unauthenticated(): PolarSessionError {
   return new PolarSessionError('unauthenticated', 'Sign in to manage your billing.', {
@@ -38,13 +49,15 @@ export function unauthenticated(): PolarSessionError {
 
 /**
  * The session for a framework request: checks the per-request return URL, identifies the
- * request, gets the session. Null for an anonymous request unless `required`.
+ * request, gets the session. Null for an anonymous request unless `required`. Rejects with
+ * the error otherwise: for portal routes, redirect mode and `required: true`.
  */
 export async function sessionForRequest<Req>(
   polar: PolarSessions<Req>,
   request: Req,
   facts: RequestFacts,
   options: RequestSessionOptions,
+  purpose: CreationPurpose = 'interactive',
 ): Promise<PolarSession | null> {
   let returnUrl: string | undefined
   if (options.returnToParam !== undefined && facts.returnTo !== undefined) {
@@ -53,9 +66,32 @@ export async function sessionForRequest<Req>(
     }
     returnUrl = polar.checkReturnUrl(facts.returnTo, facts.origin)
   }
-  const session = await polar.resolve(request, { returnUrl, minRemainingMs: options.minRemainingMs })
+  const session = await polar.resolve(request, { returnUrl, minRemainingMs: options.minRemainingMs, purpose })
   if (session === null && options.required === true) throw unauthenticated()
   return session
+}
+
+/**
+ * Attach mode (`required: false`): the session when there is one, and never a failed
+ * request. Whatever goes wrong (no Polar customer yet, Polar down, a revoked token, a bad
+ * return URL) resolves to `{ session: null, error }`, logged at a level that fits (see
+ * `createAttachErrorLog`), so a middleware mounted in front of every route cannot turn
+ * Polar's trouble into error pages on routes that never needed a session. Creations made here
+ * spend only attach mode's share of the creation budget.
+ */
+export async function attachSession<Req>(
+  polar: PolarSessions<Req>,
+  request: Req,
+  facts: RequestFacts,
+  options: RequestSessionOptions,
+): Promise<AttachedSession> {
+  try {
+    return { session: await sessionForRequest(polar, request, facts, options, 'attach'), error: null }
+  } catch (thrown) {
+    const error = asPolarSessionError(thrown)
+    internalsOf(polar)?.reportAttachError(error)
+    return { session: null, error }
+  }
 }
 
 /** A mount-time check that `polar` is what `createPolarSessions()` returns. */
@@ -69,6 +105,9 @@ export function checkPolarSessions(where: string, polar: unknown): void {
 /** Validates adapter options once, at mount time, with precise messages. */
 export function checkRequestSessionOptions(where: string, options: RequestSessionOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object.`)
+  if (options.required !== undefined && typeof options.required !== 'boolean') {
+    throw new TypeError(`${where}: required must be true or false.`)
+  }
   if (options.returnToParam !== undefined && (typeof options.returnToParam !== 'string' || options.returnToParam === '')) {
     throw new TypeError(`${where}: returnToParam must be a query parameter name such as 'return_to'.`)
   }

@@ -18,6 +18,8 @@ beforeAll(async () => {
   polar = createPolarSessions({
     accessToken: fake.accessToken,
     baseUrl: fake.url,
+    // Hundreds of customers a minute, far past the default creation budget: not what this tests.
+    maxCreationsPerMinute: Infinity,
     createCustomer: true,
     identify: fromJwt({
       secret,

@@ -16,8 +16,11 @@ export type AttemptOutcome =
       headers: Headers
       /** The whole body as text, or `null` when it was larger than the cap. */
       body: string | null
-      /** `Date.now()` when the response headers arrived. */
-      receivedAt: number
+      /**
+       * `Date.now()` just before the request was sent: the session's lifetime is counted from
+       * here, so a slow answer can only shorten it, never stretch it past Polar's expiry.
+       */
+      sentAt: number
     }
   | { kind: 'timeout' }
   | { kind: 'network'; error: unknown }
@@ -54,6 +57,7 @@ export async function sendAttempt(
     return { kind: 'network', error }
   }
 
+  const sentAt = Date.now()
   try {
     let response: Response
     try {
@@ -71,14 +75,13 @@ export async function sendAttempt(
     } catch (error) {
       return failed(error)
     }
-    const receivedAt = Date.now()
     let body: string | null
     try {
       body = await readBodyCapped(response, maxBodyBytes, controller.signal)
     } catch (error) {
       return failed(error)
     }
-    return { kind: 'response', status: response.status, headers: response.headers, body, receivedAt }
+    return { kind: 'response', status: response.status, headers: response.headers, body, sentAt }
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', onExternalAbort)

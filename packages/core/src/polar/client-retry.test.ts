@@ -302,7 +302,7 @@ describe('external abort', () => {
     const options = testOptions(server, { timeoutMs: 5_000 })
     const controller = new AbortController()
     const reason = new Error('client went away')
-    const pending = rejection(createPolarClient(options).createCustomerSession(INPUT, controller.signal))
+    const pending = rejection(createPolarClient(options).createCustomerSession(INPUT, { signal: controller.signal }))
     // Abort once the request is really in flight at the server.
     await vi.waitFor(() => expect(server.requests).toHaveLength(1))
     controller.abort(reason)
@@ -317,7 +317,7 @@ describe('external abort', () => {
     const options = testOptions(server, { sleep: defaultSleep })
     const controller = new AbortController()
     const client = createPolarClient(options)
-    const pending = rejection(client.createCustomerSession(INPUT, controller.signal))
+    const pending = rejection(client.createCustomerSession(INPUT, { signal: controller.signal }))
     await vi.waitFor(() => expect(server.requests).toHaveLength(1))
     await new Promise((resolve) => setTimeout(resolve, 20))
     controller.abort()
@@ -329,7 +329,7 @@ describe('external abort', () => {
 
   it('an already-aborted signal sends nothing', async () => {
     const reason = new Error('already')
-    const error = await rejection(createPolarClient(testOptions(server)).createCustomerSession(INPUT, AbortSignal.abort(reason)))
+    const error = await rejection(createPolarClient(testOptions(server)).createCustomerSession(INPUT, { signal: AbortSignal.abort(reason) }))
     expect(error).toBe(reason)
     expect(server.requests).toHaveLength(0)
   })
@@ -370,7 +370,7 @@ describe('timers', () => {
     const timers = trackTimers(3000)
     const controller = new AbortController()
     const pending = rejection(
-      createPolarClient(testOptions(server, { sleep: defaultSleep })).createCustomerSession(INPUT, controller.signal),
+      createPolarClient(testOptions(server, { sleep: defaultSleep })).createCustomerSession(INPUT, { signal: controller.signal }),
     )
     await vi.waitFor(() => expect(timers.created.size).toBe(1))
     controller.abort()

@@ -67,12 +67,12 @@ describe('createCustomerSession: success', () => {
         metadata: { plan: 'pro', seats: 3, beta: true },
         createdAt: new Date('2026-01-05T09:30:00.000Z'),
       },
-      receivedAt: expect.any(Number),
+      sentAt: expect.any(Number),
     })
     expect(session.createdAt).toBeInstanceOf(Date)
     expect(session.expiresAt.getTime() - session.createdAt.getTime()).toBe(3_600_000)
-    expect(session.receivedAt).toBeGreaterThanOrEqual(before)
-    expect(session.receivedAt).toBeLessThanOrEqual(after)
+    expect(session.sentAt).toBeGreaterThanOrEqual(before)
+    expect(session.sentAt).toBeLessThanOrEqual(after)
   })
 
   it('sends customer_id, member_id and return_url only when given', async () => {

@@ -15,6 +15,7 @@ import { parseSessionBody } from './parse-session.js'
 import { MAX_BODY_BYTES } from './read-body.js'
 import { backoffDelay, defaultSleep } from './retry.js'
 import type {
+  CallOptions,
   CreateCustomerInput,
   CreateSessionInput,
   PolarClient,
@@ -43,6 +44,8 @@ interface ResolvedConfig {
   logger: Logger
   random: () => number
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+  onRateLimited: (retryAfterSec: number | undefined) => void
+  portalUrls: PolarClientOptions['portalUrls']
 }
 
 /** Programmer errors in the options: thrown at once, without echoing any value. */
@@ -95,6 +98,8 @@ function resolveConfig(options: PolarClientOptions): ResolvedConfig {
     logger: options.logger,
     random: options.random ?? Math.random,
     sleep: options.sleep ?? defaultSleep,
+    onRateLimited: options.onRateLimited ?? (() => {}),
+    portalUrls: options.portalUrls,
   }
 }
 
@@ -138,6 +143,8 @@ export function customerRequestBody(input: CreateCustomerInput): Record<string, 
  * The HTTP client for Polar's API: one call is up to `maxAttempts` attempts within `deadlineMs`,
  * each limited to `timeoutMs`. 429s are retried after `retry-after` when it fits; 500, 502, 503,
  * 504, timeouts and network errors with exponential backoff and full jitter; nothing else.
+ * Every attempt is first admitted by `call.admit` (the creation budget), and every 429 is
+ * reported to `onRateLimited`, so no caller sends anything while Polar asks to wait.
  *
  * When the caller's `signal` aborts, the in-flight request is aborted, no more attempts are made,
  * and the call rejects with `signal.reason` (not a `PolarSessionError`: the caller cancelled, so it
@@ -147,13 +154,13 @@ export function createPolarClient(options: PolarClientOptions): PolarClient {
   const config = resolveConfig(options)
 
   return {
-    async createCustomerSession(input: CreateSessionInput, signal?: AbortSignal): Promise<ReceivedSession> {
+    async createCustomerSession(input: CreateSessionInput, call: CallOptions = {}): Promise<ReceivedSession> {
       const body = JSON.stringify(sessionRequestBody(input))
-      return execute(config, SESSION_ROUTE, body, parseSessionBody, signal)
+      return execute(config, SESSION_ROUTE, body, (text, sentAt) => parseSessionBody(text, sentAt, config.portalUrls), call)
     },
-    async createCustomer(input: CreateCustomerInput, signal?: AbortSignal): Promise<PolarCustomer> {
+    async createCustomer(input: CreateCustomerInput, call: CallOptions = {}): Promise<PolarCustomer> {
       const body = JSON.stringify(customerRequestBody(input))
-      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), signal)
+      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), call)
     },
   }
 }
@@ -196,8 +203,8 @@ async function execute<T>(
   config: ResolvedConfig,
   route: Route,
   body: string,
-  parse: (text: string, receivedAt: number) => T,
-  signal: AbortSignal | undefined,
+  parse: (text: string, sentAt: number) => T,
+  { signal, admit }: CallOptions,
 ): Promise<T> {
   signal?.throwIfAborted()
   const ctx: RequestContext = {
@@ -221,6 +228,7 @@ async function execute<T>(
     const remaining = deadlineAt - performance.now()
     const clampedByDeadline = remaining < config.timeoutMs
     const timeoutMs = Math.max(1, Math.ceil(Math.min(config.timeoutMs, remaining)))
+    await admit?.()
     const attemptStarted = performance.now()
     const outcome = await sendAttempt(config.fetch, request, timeoutMs, MAX_BODY_BYTES, signal)
     const durationMs = Math.round(performance.now() - attemptStarted)
@@ -231,10 +239,11 @@ async function execute<T>(
       if (outcome.status >= 200 && outcome.status < 300) {
         // A malformed success is not retried: Polar (or whatever answers) would say the same again.
         if (outcome.body === null) throw bodyTooLargeError(ctx, MAX_BODY_BYTES)
-        return parse(outcome.body, outcome.receivedAt)
+        return parse(outcome.body, outcome.sentAt)
       }
       const verdict = classifyResponse(ctx, outcome.status, outcome.headers, outcome.body)
       if (verdict.kind === 'fatal') throw verdict.error
+      if (verdict.kind === 'rate_limited') config.onRateLimited(verdict.retryAfterSec)
       failure = verdict
     } else if (outcome.kind === 'timeout') {
       failure = { kind: 'timeout', timeoutMs, clampedByDeadline }

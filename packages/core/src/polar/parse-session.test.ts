@@ -56,7 +56,7 @@ const MALFORMED: Array<[string, string, string]> = [
   ['token with a space', JSON.stringify(sessionJson({ token: 'polar_cst_abc def' })), '`token` does not look like'],
   ['return_url a number', JSON.stringify(sessionJson({ return_url: 7 })), '`return_url` is not a string or null'],
   ['customer_portal_url null', JSON.stringify(sessionJson({ customer_portal_url: null })), '`customer_portal_url` is not a string'],
-  ['customer_portal_url not a URL', JSON.stringify(sessionJson({ customer_portal_url: 'portal' })), '`customer_portal_url` is not an http(s) URL'],
+  ['customer_portal_url not a URL', JSON.stringify(sessionJson({ customer_portal_url: 'portal' })), '`customer_portal_url` is not a URL'],
   ['customer_id an object', JSON.stringify(sessionJson({ customer_id: {} })), '`customer_id` is not a string'],
   ['customer a string', JSON.stringify(sessionJson({ customer: 'jane' })), '`customer` is not an object'],
   ['customer.type unknown', JSON.stringify(sessionJson({ customer: customerJson({ type: 'company' }) })), '`customer.type` is not'],
@@ -123,25 +123,26 @@ describe('malformed 201 bodies over HTTP', () => {
   })
 })
 
+/** Polar's production portal, and https only. */
+const POLICY = { origins: new Set(['https://polar.sh']), allowHttp: false }
+
 describe('parseSessionBody', () => {
-  it('keeps receivedAt as given and truncates microseconds to milliseconds', () => {
-    const session = parseSessionBody(JSON.stringify(sessionJson()), 1234)
-    expect(session.receivedAt).toBe(1234)
+  it('keeps sentAt as given and truncates microseconds to milliseconds', () => {
+    const session = parseSessionBody(JSON.stringify(sessionJson()), 1234, POLICY)
+    expect(session.sentAt).toBe(1234)
     expect(session.createdAt.toISOString()).toBe('2026-08-22T10:00:00.123Z')
   })
 
   it('accepts offsets other than Z', () => {
     const session = parseSessionBody(
-      JSON.stringify(sessionJson({ created_at: '2026-08-22T12:00:00+02:00', expires_at: '2026-08-22T11:00:00.5Z' })),
-      0,
-    )
+      JSON.stringify(sessionJson({ created_at: '2026-08-22T12:00:00+02:00', expires_at: '2026-08-22T11:00:00.5Z' })), 0, POLICY)
     expect(session.createdAt.toISOString()).toBe('2026-08-22T10:00:00.000Z')
     expect(session.expiresAt.toISOString()).toBe('2026-08-22T11:00:00.500Z')
   })
 
   it('carries the field, never the value, in the cause', () => {
     try {
-      parseSessionBody(JSON.stringify(sessionJson({ token: 'nope_secret_value' })), 0)
+      parseSessionBody(JSON.stringify(sessionJson({ token: 'nope_secret_value' })), 0, POLICY)
       expect.unreachable()
     } catch (error) {
       expect((error as Error).cause).toEqual({ field: 'token', problem: expect.any(String) })

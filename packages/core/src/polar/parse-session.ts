@@ -8,7 +8,8 @@ import {
   readNullableString,
   readString,
 } from './json-fields.js'
-import type { ReceivedSession } from './types.js'
+import { portalUrlProblem } from './portal-url.js'
+import type { PortalUrlPolicy, ReceivedSession } from './types.js'
 
 /** `polar_` then visible ASCII: `polar_cst_…` (customer) or `polar_mst_…` (member) today. */
 const TOKEN_SHAPE = /^polar_[\x21-\x7e]+$/
@@ -25,11 +26,12 @@ function malformed(problem: string, cause?: unknown): PolarSessionError {
 /**
  * Strictly parses the body of a `201` from `POST /v1/customer-sessions/`. All nine fields must be
  * present with the right types; the customer is parsed strictly too; unknown fields are ignored.
+ * The portal URL must pass `portalUrls` (see {@link portalUrlProblem}).
  *
  * @throws PolarSessionError `polar_unavailable` (502) naming the bad field. Never the value: the
  *   body holds the session token, the portal URL and the customer's email.
  */
-export function parseSessionBody(text: string, receivedAt: number): ReceivedSession {
+export function parseSessionBody(text: string, sentAt: number, portalUrls: PortalUrlPolicy): ReceivedSession {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -51,7 +53,8 @@ export function parseSessionBody(text: string, receivedAt: number): ReceivedSess
     }
     const returnUrl = readNullableString(json, 'return_url', '')
     const customerPortalUrl = readString(json, 'customer_portal_url', '')
-    if (!isHttpUrl(customerPortalUrl)) throw new MalformedFieldError('customer_portal_url', 'is not an http(s) URL')
+    const portalProblem = portalUrlProblem(customerPortalUrl, portalUrls)
+    if (portalProblem !== null) throw new MalformedFieldError('customer_portal_url', portalProblem)
     const customerId = readString(json, 'customer_id', '')
     if (!Object.hasOwn(json, 'customer')) throw new MalformedFieldError('customer', 'is missing')
     const customer = readCustomer(json['customer'], 'customer')
@@ -65,21 +68,12 @@ export function parseSessionBody(text: string, receivedAt: number): ReceivedSess
       customerPortalUrl,
       customerId,
       customer,
-      receivedAt,
+      sentAt,
     }
   } catch (error) {
     if (error instanceof MalformedFieldError) {
       throw malformed(error.message, { field: error.field, problem: error.problem })
     }
     throw error
-  }
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value)
-    return url.protocol === 'https:' || url.protocol === 'http:'
-  } catch {
-    return false
   }
 }

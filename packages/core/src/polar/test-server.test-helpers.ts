@@ -213,6 +213,7 @@ export function testOptions(
     maxRetryAfterMs: 10_000,
     fetch: globalThis.fetch,
     userAgent: '@polar-session/core/0.1.0 node/20.20.2',
+    portalUrls: { origins: new Set(['https://polar.sh', server.url.replace(/\/+$/, '')]), allowHttp: true },
     random: () => 0.5,
     sleep: async (ms: number) => {
       sleeps.push(ms)

@@ -24,6 +24,29 @@ export interface PolarClientOptions {
   random?: () => number
   /** Waits between attempts. Must reject (with `signal.reason`) when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Called on every 429 with its `retry-after` in seconds (undefined when unreadable). */
+  onRateLimited?: (retryAfterSec: number | undefined) => void
+  /** Which portal URLs a session may carry; see {@link PortalUrlPolicy}. */
+  portalUrls: PortalUrlPolicy
+}
+
+/** What a `customer_portal_url` must look like to be handed to a user. */
+export interface PortalUrlPolicy {
+  /** Origins the portal may live on, e.g. `https://polar.sh`. */
+  origins: ReadonlySet<string>
+  /** Whether `http:` is accepted (only against a loopback base URL: the fake). */
+  allowHttp: boolean
+}
+
+/** Per-call options of the client's methods. */
+export interface CallOptions {
+  /** Aborts the call: the in-flight request is aborted and the call rejects with `signal.reason`. */
+  signal?: AbortSignal
+  /**
+   * Asked before every attempt, retries included; throws (a `PolarSessionError`) to send
+   * nothing. The creation budget lives behind it.
+   */
+  admit?: () => Promise<void> | void
 }
 
 /** Who to create a session for: exactly one of `customerId` / `externalCustomerId`, at most one member id. */
@@ -49,8 +72,11 @@ export interface ReceivedSession {
   customerPortalUrl: string
   customerId: string
   customer: PolarCustomer
-  /** `Date.now()` when the response headers arrived. Local expiry = `receivedAt + (expiresAt - createdAt)`. */
-  receivedAt: number
+  /**
+   * `Date.now()` when the request that created it was sent. Local expiry = `sentAt + (expiresAt -
+   * createdAt)`: conservative, since Polar started the clock after this moment.
+   */
+  sentAt: number
 }
 
 /** A customer to create (`POST /v1/customers/`), for `createCustomer: true`. */
@@ -62,9 +88,9 @@ export interface CreateCustomerInput {
 
 export interface PolarClient {
   /** `POST /v1/customer-sessions/`. Rejects with a `PolarSessionError`, or with `signal.reason` when `signal` aborts. */
-  createCustomerSession(input: CreateSessionInput, signal?: AbortSignal): Promise<ReceivedSession>
+  createCustomerSession(input: CreateSessionInput, call?: CallOptions): Promise<ReceivedSession>
   /** `POST /v1/customers/`. Rejects with a `PolarSessionError`, or with `signal.reason` when `signal` aborts. */
-  createCustomer(input: CreateCustomerInput, signal?: AbortSignal): Promise<PolarCustomer>
+  createCustomer(input: CreateCustomerInput, call?: CallOptions): Promise<PolarCustomer>
 }
 
 /**

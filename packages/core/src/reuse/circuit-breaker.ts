@@ -15,10 +15,14 @@ type State = 'closed' | 'open' | 'half-open'
 
 /**
  * While Polar keeps failing, requests should not each wait out the whole retry schedule.
- * After `failureThreshold` consecutive transient failures (5xx, timeouts, resets, 429) the
- * circuit opens: creations fail at once with 503 and `Retry-After` until the cooldown ends,
- * then a single probe goes through; its success closes the circuit, its failure reopens it
- * for twice as long. A 429's `retry-after` sets the cooldown when it is longer.
+ * After `failureThreshold` consecutive transient failures (5xx, timeouts, resets, malformed
+ * answers) the circuit opens: creations fail at once with 503 and `Retry-After` until the
+ * cooldown ends, then a single probe goes through; its success closes the circuit, its failure
+ * reopens it for twice as long.
+ *
+ * A 429 is not a failure here: Polar is up and says exactly how long to wait, and the creation
+ * budget stops every caller for that long. Counting it would keep the circuit open longer
+ * than Polar asked (the cooldown doubles), or open it on refusals of our own budget.
  */
 export class CircuitBreaker {
   readonly #threshold: number
@@ -57,8 +61,12 @@ export class CircuitBreaker {
       this.#cooldownMs = this.#baseCooldownMs
       return result
     } catch (error) {
-      if (isPolarSessionError(error, 'polar_unavailable', 'rate_limited')) {
+      if (isPolarSessionError(error, 'polar_unavailable')) {
         this.#onFailure(error)
+      } else if (this.#state === 'half-open' && isPolarSessionError(error, 'rate_limited')) {
+        // A probe stopped by the rate limit proved nothing either way: the next caller probes.
+        this.#state = 'open'
+        this.#openUntil = Date.now()
       } else if (this.#state === 'half-open') {
         // A probe that got a definite answer (404, 401…) shows Polar is up.
         this.#state = 'closed'
@@ -74,7 +82,7 @@ export class CircuitBreaker {
     this.#failures++
     if (!probeFailed && this.#failures < this.#threshold) return
     if (probeFailed) this.#cooldownMs = Math.min(this.#cooldownMs * 2, this.#maxCooldownMs)
-    const cooldown = Math.max(this.#cooldownMs, (error.retryAfter ?? 0) * 1_000)
+    const cooldown = this.#cooldownMs
     this.#state = 'open'
     this.#openUntil = Date.now() + cooldown
     this.#logger.warn(

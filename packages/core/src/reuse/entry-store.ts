@@ -1,3 +1,4 @@
+import type { SharedBudget } from '../budget/creation-budget.js'
 import { MemoryStore } from '../store/memory.js'
 import type { Logger, SessionStore, StoreLock } from '../types.js'
 import { decodeEntry, encodeEntry, type CachedEntry } from './entry.js'
@@ -16,7 +17,15 @@ export interface EntryStore {
    * ignored: an invalidation that did not reach the store must say so.
    */
   writeGeneration(key: string, generation: string, ttlMs: number, strict?: boolean): Promise<void> | void
+  /**
+   * The generation at `key`, or `candidate` after storing it there when there was none. Racers
+   * all get the same one (set-if-absent); a store without `setIfAbsent` writes, then reads back
+   * what won. When the store fails, `candidate` (logged, never thrown).
+   */
+  ensureGeneration(key: string, candidate: string, ttlMs: number): Promise<string> | string
   readonly lock: StoreLock | undefined
+  /** The creation budget's shared half, for a store other processes use; null otherwise. */
+  readonly budget: SharedBudget | null
   /** Whether another process may write to this store (polling for a lock holder makes sense). */
   readonly shared: boolean
   /** Whether `read` answers synchronously (the memory store): a hit then needs no promise. */
@@ -32,6 +41,7 @@ export interface StoreRead {
 /** The memory store fast path: objects in, objects out, synchronously. */
 export class MemoryEntryStore implements EntryStore {
   readonly lock = undefined
+  readonly budget = null
   readonly shared = false
   readonly sync = true
   readonly #cache: MemoryStore['cache']
@@ -54,6 +64,13 @@ export class MemoryEntryStore implements EntryStore {
 
   writeGeneration(key: string, generation: string, ttlMs: number): void {
     this.#generations.set(key, generation, { ttl: Math.ceil(ttlMs) })
+  }
+
+  ensureGeneration(key: string, candidate: string, ttlMs: number): string {
+    const current = this.#generations.get(key)
+    if (current !== undefined) return current
+    this.#generations.set(key, candidate, { ttl: Math.ceil(ttlMs) })
+    return candidate
   }
 }
 
@@ -110,8 +127,55 @@ export class SerializedEntryStore implements EntryStore {
     await this.#call('set', () => this.#store.set(key, generation, Math.ceil(ttlMs)), strict)
   }
 
+  async ensureGeneration(key: string, candidate: string, ttlMs: number): Promise<string> {
+    const store = this.#store
+    const ttl = Math.ceil(ttlMs)
+    try {
+      if (store.setIfAbsent !== undefined) {
+        if ((await this.#call('setIfAbsent', () => store.setIfAbsent!(key, candidate, ttl), true)) === true) return candidate
+      } else {
+        await this.#call('set', () => store.set(key, candidate, ttl), true)
+      }
+      const current = await this.#call('get', () => store.get(key), true)
+      return typeof current === 'string' ? current : candidate
+    } catch (error) {
+      this.#warn('setIfAbsent', error)
+      return candidate
+    }
+  }
+
+  /**
+   * Window counters and Polar's 429 block, shared through the store. Calls reject on failure
+   * (the budget then counts in this process); a store without `incrementBelow` counts locally.
+   */
+  readonly budget: SharedBudget = {
+    incrementBelow: async (key, limit, ttlMs) => {
+      const store = this.#store
+      if (store.incrementBelow === undefined) throw new Error('the store cannot count')
+      return (await this.#call('incrementBelow', () => store.incrementBelow!(key, limit, ttlMs), true)) === true
+    },
+    readBlock: async (key) => {
+      const value = await this.#call('get', () => this.#store.get(key), true)
+      const until = typeof value === 'string' ? Number(value) : Number.NaN
+      return Number.isFinite(until) ? until : null
+    },
+    writeBlock: async (key, until, ttlMs) => {
+      await this.#call('set', () => this.#store.set(key, String(until), Math.ceil(ttlMs)), true)
+    },
+  }
+
   async #get(key: string): Promise<unknown> {
     return this.#call('get', () => this.#store.get(key))
+  }
+
+  #warn(operation: string, error: unknown): void {
+    const now = Date.now()
+    if (now - this.#lastWarning <= BURST_MS) return
+    this.#lastWarning = now
+    this.#logger.warn(
+      { operation, err: error instanceof Error ? error.message : String(error) },
+      'polar-session: store call failed; treating it as a miss (logged once per 10 s)',
+    )
   }
 
   /**
@@ -123,7 +187,7 @@ export class SerializedEntryStore implements EntryStore {
     try {
       const timeout = new Promise<never>((_, reject) => {
         // setImmediate: a reply that arrived while this process was busy is read first (timers run before I/O).
-        const fail = () => reject(new Error(`store ${operation} took longer than ${this.#opTimeoutMs} ms`))
+        const fail = () => reject(Object.assign(new Error(`store ${operation} took longer than ${this.#opTimeoutMs} ms`), { name: 'TimeoutError' }))
         timer = setTimeout(() => setImmediate(fail), this.#opTimeoutMs)
       })
       const pending = Promise.resolve().then(call)
@@ -131,16 +195,10 @@ export class SerializedEntryStore implements EntryStore {
       return await Promise.race([pending, timeout])
     } catch (error) {
       if (strict) {
-        throw new Error(`polar-session: the store ${operation} failed`, { cause: error instanceof Error ? error : undefined })
+        const failure = new Error(`polar-session: the store ${operation} failed`, { cause: error instanceof Error ? error : undefined })
+        throw Object.assign(failure, { timedOut: isTimeout(error) })
       }
-      const now = Date.now()
-      if (now - this.#lastWarning > BURST_MS) {
-        this.#lastWarning = now
-        this.#logger.warn(
-          { operation, err: error instanceof Error ? error.message : String(error) },
-          'polar-session: store call failed; treating it as a miss (logged once per 10 s)',
-        )
-      }
+      this.#warn(operation, error)
       return undefined
     } finally {
       clearTimeout(timer)
@@ -151,4 +209,10 @@ export class SerializedEntryStore implements EntryStore {
 /** Picks the fast path for the built-in memory store, the serialising one otherwise. */
 export function toEntryStore(store: SessionStore, options: SerializedEntryStoreOptions): EntryStore {
   return store instanceof MemoryStore ? new MemoryEntryStore(store) : new SerializedEntryStore(store, options)
+}
+
+/** Whether a store error is a timeout: ours, or the store's own (redisStore's `TimeoutError`). */
+function isTimeout(error: unknown): boolean {
+  const seen = error as { name?: unknown; cause?: { name?: unknown } } | null
+  return seen?.name === 'TimeoutError' || seen?.cause?.name === 'TimeoutError'
 }

@@ -28,9 +28,12 @@ function digest(text: string): string {
 export class KeyDeriver {
   readonly #scope: string
   readonly #memo = new LRUCache<string, SessionKeys>({ max: 10_000 })
+  /** Prefix of the creation budget's keys (window counters, Polar's 429 block). */
+  readonly budgetScope: string
 
   constructor(environment: string, baseUrl: string, accessToken: string) {
     this.#scope = digest(`polar-session/v1\0${environment}\0${baseUrl}\0${digest(accessToken)}`)
+    this.budgetScope = `b:${digest(`${this.#scope}\0budget`)}`
   }
 
   /** Keys for an identity and a normalised return URL (or null for none). */

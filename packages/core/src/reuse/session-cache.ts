@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { isPolarSessionError, type PolarSessionError } from '../errors.js'
+import type { CreationPurpose } from '../budget/creation-budget.js'
+import { isPolarSessionError, PolarSessionError } from '../errors.js'
 import { CustomerSession } from '../session.js'
 import type { Logger } from '../types.js'
 import type { CheckedIdentity } from '../validate-identity.js'
@@ -7,6 +8,7 @@ import type { ReceivedSession } from '../polar/index.js'
 import type { CachedEntry } from './entry.js'
 import type { EntryStore, StoreRead } from './entry-store.js'
 import type { SessionKeys } from './keys.js'
+import { ReturnUrlSlots } from './return-url-slots.js'
 import { SingleFlight } from './single-flight.js'
 import { LRUCache } from 'lru-cache'
 
@@ -18,6 +20,8 @@ const LOCK_POLL_MS = 20
 const NOT_FOUND_CODES = ['customer_not_found', 'member_not_found', 'member_required'] as const
 /** Errors during which a still-valid older session is served instead. */
 const TRANSIENT_CODES = ['polar_unavailable', 'rate_limited'] as const
+/** Creations in a row an invalidation may void before the leader gives up. */
+const MAX_VOIDED_CREATIONS = 3
 
 export interface SessionCacheOptions {
   store: EntryStore
@@ -25,8 +29,27 @@ export interface SessionCacheOptions {
   notFoundTtlMs: number
   /** Budget of one creation; bounds the cross-process lock wait too. */
   deadlineMs: number
+  /** Per-request return URLs that may hold their own session per identity. */
+  maxReturnUrls: number
+  /** The default reuse window, for the once-a-window warning of the return-URL cap. */
+  reuseWindowMs: number
   /** Makes the session at Polar: the HTTP call, plus customer creation when configured. */
-  create: (identity: CheckedIdentity, returnUrl: string | null) => Promise<ReceivedSession>
+  create: (identity: CheckedIdentity, returnUrl: string | null, purpose: CreationPurpose) => Promise<ReceivedSession>
+}
+
+/** One request for a session, as the core has checked and keyed it. */
+export interface SessionRequest {
+  readonly identity: CheckedIdentity
+  /** Normalised return URL, or null for none. */
+  readonly returnUrl: string | null
+  readonly keys: SessionKeys
+  readonly minRemainingMs: number
+  readonly purpose: CreationPurpose
+  /**
+   * Where to turn when this per-request return URL is over the identity's cap: the default
+   * return URL and its keys. Null when `returnUrl` is the default.
+   */
+  readonly fallback: { readonly returnUrl: string | null; readonly keys: SessionKeys } | null
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -41,7 +64,9 @@ export class SessionCache {
   readonly #logger: Logger
   readonly #options: SessionCacheOptions
   readonly #flights = new SingleFlight<CachedEntry>()
+  readonly #generationFlights = new SingleFlight<string>()
   readonly #notFound: LRUCache<string, PolarSessionError> | null
+  readonly #slots: ReturnUrlSlots
   #warnedShortLifetime = false
 
   constructor(options: SessionCacheOptions) {
@@ -49,6 +74,7 @@ export class SessionCache {
     this.#store = options.store
     this.#logger = options.logger
     this.#notFound = options.notFoundTtlMs > 0 ? new LRUCache({ max: 10_000, ttl: options.notFoundTtlMs }) : null
+    this.#slots = new ReturnUrlSlots(options.maxReturnUrls)
   }
 
   /**
@@ -61,8 +87,9 @@ export class SessionCache {
     return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry.session : undefined
   }
 
-  /** A session for the identity with more than `minRemainingMs` left: reused or created. */
-  async get(identity: CheckedIdentity, returnUrl: string | null, keys: SessionKeys, minRemainingMs: number): Promise<CustomerSession> {
+  /** A session for the request with more than `minRemainingMs` left: reused or created. */
+  async get(request: SessionRequest): Promise<CustomerSession> {
+    const { keys, minRemainingMs, fallback } = request
     const known = this.#notFound?.get(keys.identity)
     if (known !== undefined) throw known
 
@@ -72,8 +99,25 @@ export class SessionCache {
     const stored = await this.#read(keys)
     if (stored !== null && stored.expiresAt - Date.now() > minRemainingMs) return stored.session
 
-    const entry = await this.#flights.run(keys.session, () => this.#create(identity, returnUrl, keys, stored, minRemainingMs))
-    return entry.session
+    if (fallback !== null && !this.#slots.claim(keys.identity, keys.session, Date.now() + this.#options.deadlineMs)) {
+      if (this.#slots.shouldWarn(keys.identity, this.#options.reuseWindowMs)) {
+        this.#logger.warn(
+          { maxReturnUrlsPerCustomer: this.#options.maxReturnUrls },
+          'polar-session: an identity asked for more distinct return URLs than maxReturnUrlsPerCustomer; ' +
+            'handing out its session for the default return URL (logged once per identity per reuse window)',
+        )
+      }
+      return this.get({ ...request, returnUrl: fallback.returnUrl, keys: fallback.keys, fallback: null })
+    }
+
+    try {
+      const entry = await this.#flights.run(keys.session, () => this.#create(request, stored))
+      if (fallback !== null) this.#slots.extend(keys.identity, keys.session, entry.expiresAt)
+      return entry.session
+    } catch (error) {
+      if (fallback !== null) this.#slots.release(keys.identity, keys.session)
+      throw error
+    }
   }
 
   /**
@@ -110,29 +154,34 @@ export class SessionCache {
     return entry
   }
 
-  /** Current generations, creating them when absent, so every entry is tied to a concrete one. */
+  /**
+   * Current generations, creating them when absent, so every entry is tied to a concrete one.
+   * A new customer's first creations race to create its generation: set-if-absent (and one
+   * flight per key in this process) makes them all agree on one, so none orphans the others.
+   */
   async #generations(keys: SessionKeys): Promise<[string, string | null]> {
     const generationKeys = keys.generations
     const { generations } = await this.#store.read(null, generationKeys)
-    const result: (string | null)[] = []
-    for (const [i, key] of generationKeys.entries()) {
-      let generation = generations[i] ?? null
-      if (generation === null) {
-        generation = randomUUID()
-        await this.#store.writeGeneration(key, generation, GENERATION_TTL_MS)
-      }
-      result.push(generation)
-    }
+    const result = await Promise.all(
+      generationKeys.map(
+        (key, i) =>
+          generations[i] ??
+          this.#generationFlights.run(key, async () => this.#store.ensureGeneration(key, randomUUID(), GENERATION_TTL_MS)),
+      ),
+    )
     return [result[0]!, result[1] ?? null]
   }
 
-  async #create(
-    identity: CheckedIdentity,
-    returnUrl: string | null,
-    keys: SessionKeys,
-    stale: CachedEntry | null,
-    minRemainingMs: number,
-  ): Promise<CachedEntry> {
+  /**
+   * Creates the session at Polar under the identity's current generations (once across
+   * processes when the store can lock), or falls back to a still-valid `stale` one while Polar
+   * fails. An invalidation that lands while Polar works voids the result (it was made for the
+   * customer as it was): the creation runs again, so that once `invalidate()` has resolved no
+   * caller, not even one that joined this flight earlier, receives a session whose creation
+   * began before it.
+   */
+  async #create(request: SessionRequest, stale: CachedEntry | null): Promise<CachedEntry> {
+    const { identity, returnUrl, keys, minRemainingMs, purpose } = request
     let release: (() => Promise<void>) | null = null
     if (this.#store.lock !== undefined) {
       const waited = await this.#waitForOtherProcess(keys, minRemainingMs)
@@ -140,28 +189,52 @@ export class SessionCache {
       release = waited.release
     }
     try {
-      const [customerGeneration, memberGeneration] = await this.#generations(keys)
-      let received: ReceivedSession
-      try {
-        received = await this.#options.create(identity, returnUrl)
-      } catch (error) {
-        return this.#onCreateFailed(error, keys, stale)
+      for (let attempt = 1; ; attempt++) {
+        const generations = await this.#generations(keys)
+        let received: ReceivedSession
+        try {
+          received = await this.#options.create(identity, returnUrl, purpose)
+        } catch (error) {
+          return this.#onCreateFailed(error, keys, stale)
+        }
+        const entry = toEntry(received, generations[0], generations[1])
+        const lifetime = entry.expiresAt - Date.now()
+        this.#warnIfUnreusable(lifetime, minRemainingMs)
+        if (lifetime > 0) await this.#store.writeEntry(keys.session, entry, lifetime)
+        if (!(await this.#invalidatedSince(keys, generations))) {
+          this.#logger.debug({ sessionId: entry.session.id, customerId: entry.session.customerId }, 'polar-session: session created')
+          return entry
+        }
+        this.#logger.debug({ attempt }, 'polar-session: the identity was invalidated while its session was created; creating again')
+        if (attempt >= MAX_VOIDED_CREATIONS) {
+          throw new PolarSessionError(
+            'polar_unavailable',
+            'The customer was invalidated again and again while its session was created; try again shortly.',
+            { status: 503 },
+          )
+        }
       }
-      const entry = toEntry(received, customerGeneration, memberGeneration)
-      const lifetime = entry.expiresAt - Date.now()
-      if (lifetime <= minRemainingMs && !this.#warnedShortLifetime) {
-        this.#warnedShortLifetime = true
-        this.#logger.warn(
-          { lifetimeMs: lifetime, minRemainingMs },
-          'polar-session: sessions live shorter than the refresh margin, so none can be reused; lower refreshMarginMs',
-        )
-      }
-      if (lifetime > 0) await this.#store.writeEntry(keys.session, entry, lifetime)
-      this.#logger.debug({ sessionId: entry.session.id, customerId: entry.session.customerId }, 'polar-session: session created')
-      return entry
     } finally {
       if (release !== null) await release().catch(() => {})
     }
+  }
+
+  #warnIfUnreusable(lifetime: number, minRemainingMs: number): void {
+    if (lifetime > minRemainingMs || this.#warnedShortLifetime) return
+    this.#warnedShortLifetime = true
+    this.#logger.warn(
+      { lifetimeMs: lifetime, minRemainingMs },
+      'polar-session: sessions live shorter than the refresh margin, so none can be reused; lower refreshMarginMs',
+    )
+  }
+
+  /**
+   * Whether a generation read before the creation has since been replaced. An absent one (it
+   * expired, or the read failed) is not evidence of an invalidation.
+   */
+  async #invalidatedSince(keys: SessionKeys, before: [string, string | null]): Promise<boolean> {
+    const { generations } = await this.#store.read(null, keys.generations)
+    return generations.some((current, i) => current !== null && current !== before[i])
   }
 
   /**
@@ -207,10 +280,14 @@ export class SessionCache {
   }
 }
 
-/** Builds the cached entry: local expiry = receive time + Polar's stated lifetime. */
+/**
+ * Builds the cached entry: local expiry = the moment the request was sent + Polar's stated
+ * lifetime. Polar started its clock after we sent, so this errs early, never late: neither a
+ * skewed server clock nor a slow answer can make us hand out a token Polar has expired.
+ */
 function toEntry(received: ReceivedSession, customerGeneration: string, memberGeneration: string | null): CachedEntry {
   const lifetime = received.expiresAt.getTime() - received.createdAt.getTime()
-  const expiresAt = received.receivedAt + lifetime
+  const expiresAt = received.sentAt + lifetime
   return {
     session: new CustomerSession({
       id: received.id,

@@ -62,11 +62,12 @@ export interface RedisStoreOptions {
    */
   opTimeoutMs?: number
   /**
-   * How long a lock `acquire` waits for Redis's answer before it counts as acquired. Longer
-   * than {@link RedisStoreOptions.opTimeoutMs} by default: a wrongly "acquired" lock costs a
-   * duplicate session at Polar, while a slow read only costs a miss. A busy or CPU-starved
-   * process sees replies late; this keeps it from creating sessions another process is already
-   * creating.
+   * How long a lock `acquire` (and the other calls whose failure costs Polar budget: the
+   * creation count of `incrementBelow` and the generation's `setIfAbsent`) waits for Redis's
+   * answer. Longer than {@link RedisStoreOptions.opTimeoutMs} by default: a wrongly "acquired"
+   * lock costs a duplicate session at Polar, and a count that times out is counted in this
+   * process alone, while a slow read only costs a miss. A busy or CPU-starved process sees
+   * replies late; this keeps it from spending what other processes already spent.
    *
    * @default Math.max(opTimeoutMs, 1000)
    */
@@ -79,6 +80,10 @@ export interface RedisStore extends SessionStore {
   set(key: string, value: string, ttlMs: number): Promise<void>
   delete(key: string): Promise<void>
   readonly lock: StoreLock
+  /** `SET … NX PX`: true when stored, false when the key already held a value. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
+  /** Counts for the creation budget: `INCR` and `PEXPIRE` in one script, refused at the limit. */
+  incrementBelow(key: string, limit: number, ttlMs: number): Promise<boolean>
   /**
    * The bound on each call ({@link RedisStoreOptions.opTimeoutMs}). The core reads it to know
    * the store bounds itself, and does not race it with a shorter timer of its own.
@@ -87,6 +92,17 @@ export interface RedisStore extends SessionStore {
   /** A no-op: the client belongs to the app, which closes it. */
   close(): Promise<void>
 }
+
+/**
+ * Adds one to a counter unless it already holds the limit; the first increment sets its expiry.
+ * One script, so that a refused request is never counted (a plain INCR would have to be undone).
+ */
+const INCREMENT_BELOW_SCRIPT =
+  "local n = tonumber(redis.call('get', KEYS[1]) or '0') " +
+  "if n >= tonumber(ARGV[1]) then return 0 end " +
+  "redis.call('incr', KEYS[1]) " +
+  "if n == 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end " +
+  'return 1'
 
 /** Deletes the lock only while it still holds this owner's token (compare-and-delete). */
 const RELEASE_SCRIPT =
@@ -233,6 +249,25 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     async delete(key) {
       await write('DEL', () => ops.del(prefix + key))
     },
+    async setIfAbsent(key, value, ttlMs) {
+      const ms = positiveTtl(ttlMs)
+      if (ms === undefined) throw new RangeError('redisStore: setIfAbsent ttlMs must be a positive number')
+      try {
+        const reply = await bounded(() => ops.setNxPx(prefix + key, value, ms), lockTimeoutMs)
+        return reply !== null && reply !== undefined
+      } catch (error) {
+        throw storeError('SET NX', error)
+      }
+    },
+    async incrementBelow(key, limit, ttlMs) {
+      const ms = positiveTtl(ttlMs)
+      if (ms === undefined) throw new RangeError('redisStore: incrementBelow ttlMs must be a positive number')
+      try {
+        return Number(await bounded(() => ops.incrementBelow(prefix + key, limit, ms), lockTimeoutMs)) === 1
+      } catch (error) {
+        throw storeError('EVAL', error)
+      }
+    },
     lock,
     opTimeoutMs,
     async close() {
@@ -248,6 +283,7 @@ interface RedisOps {
   setNxPx(key: string, value: string, ms: number): Promise<unknown>
   del(key: string): Promise<unknown>
   releaseIfOwner(key: string, owner: string): Promise<unknown>
+  incrementBelow(key: string, limit: number, ms: number): Promise<unknown>
 }
 
 function isIORedis(client: RedisLikeClient): client is IORedisLikeClient {
@@ -266,6 +302,7 @@ function adapt(client: RedisLikeClient): RedisOps {
       setNxPx: (key, value, ms) => client.set(key, value, 'PX', ms, 'NX'),
       del: (key) => client.del(key),
       releaseIfOwner: (key, owner) => client.eval(RELEASE_SCRIPT, 1, key, owner),
+      incrementBelow: (key, limit, ms) => client.eval(INCREMENT_BELOW_SCRIPT, 1, key, String(limit), String(ms)),
     }
   }
   return {
@@ -276,6 +313,8 @@ function adapt(client: RedisLikeClient): RedisOps {
     del: (key) => client.del(key),
     releaseIfOwner: (key, owner) =>
       client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [owner] }),
+    incrementBelow: (key, limit, ms) =>
+      client.eval(INCREMENT_BELOW_SCRIPT, { keys: [key], arguments: [String(limit), String(ms)] }),
   }
 }
 

@@ -45,7 +45,7 @@ type StoredJWE = Pick<FlattenedJWE, 'protected' | 'iv' | 'ciphertext' | 'tag'>
  *
  * Reads never throw for a bad value: garbage, tampering, an unknown `kid` or a value moved
  * to another key all read as a miss (`null`). Errors of the wrapped store pass through
- * unchanged, as do its `lock` and `close`.
+ * unchanged, as do its `lock`, `incrementBelow` and `close`; `setIfAbsent` seals like `set`.
  *
  * @throws TypeError when no key is given or a key is shorter than 32 characters.
  *
@@ -111,6 +111,9 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
     async set(key, value, ttlMs) {
       return store.set(key, await seal(key, value), ttlMs)
     },
+    ...(typeof store.setIfAbsent === 'function'
+      ? { setIfAbsent: async (key: string, value: string, ttlMs: number) => store.setIfAbsent!(key, await seal(key, value), ttlMs) }
+      : {}),
     delete(key) {
       return store.delete(key)
     },
@@ -118,6 +121,10 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
   return Object.assign(
     sealed,
     store.lock === undefined ? {} : { lock: store.lock },
+    // Counters hold no secret (a count under a hashed key): they pass through unsealed.
+    typeof store.incrementBelow === 'function'
+      ? { incrementBelow: (key: string, limit: number, ttlMs: number) => store.incrementBelow!(key, limit, ttlMs) }
+      : {},
     // A store that bounds its own calls says so (redisStore); the core reads it through the seal.
     selfBound(store),
     typeof store.close === 'function' ? { close: () => store.close!() } : {},

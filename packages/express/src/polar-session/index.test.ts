@@ -21,7 +21,21 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
         externalId: session?.customer.externalId ?? null,
         returnUrl: session?.returnUrl ?? null,
         expiresAt: session?.expiresAt.toISOString() ?? null,
+        errorCode: req.polarSessionError?.code ?? null,
       })
+    })
+    return app
+  }
+
+  /** An app-wide attach middleware in front of routes that never use the session. */
+  function appWideApp(middleware: ReturnType<typeof polarSession>) {
+    const app = express()
+    app.use(middleware)
+    app.get('/', (req: Request, res) => {
+      res.json({ page: 'home', session: req.polarSession ? 'yes' : 'no', errorCode: req.polarSessionError?.code ?? null })
+    })
+    app.post('/logout', (req: Request, res) => {
+      res.json({ page: 'logout', errorCode: req.polarSessionError?.code ?? null })
     })
     return app
   }
@@ -45,7 +59,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       const app = attachApp(polarSession(fx.polar()))
       const res = await request(app).get('/me')
       expect(res.status).toBe(200)
-      expect(res.body).toEqual({ attached: false, id: null, customerId: null, externalId: null, returnUrl: null, expiresAt: null })
+      expect(res.body).toEqual({ attached: true, id: null, customerId: null, externalId: null, returnUrl: null, expiresAt: null, errorCode: null })
       expect(fx.fake.stats.total).toBe(0)
     })
 
@@ -58,6 +72,73 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       const identified = await request(app).get('/me').set('x-user', 'usr_1')
       expect(identified.status).toBe(200)
       expect(identified.body.attached).toBe(true)
+    })
+  })
+
+  describe('attach mode never fails a request', () => {
+    it('a signed-in user with no Polar customer yet: every route answers 200, the error is attached', async () => {
+      const app = appWideApp(polarSession(fx.polar()))
+      for (const [method, path] of [['get', '/'], ['post', '/logout'], ['get', '/']] as const) {
+        const res = await request(app)[method](path).set('x-user', 'usr_unknown')
+        expect(res.status).toBe(200)
+        expect(res.body.errorCode).toBe('customer_not_found')
+      }
+      // The unknown customer is remembered: three pages, one call to Polar.
+      expect(fx.fake.stats.requests['POST /v1/customer-sessions/']).toBe(1)
+    })
+
+    it('Polar down: unrelated routes answer 200 with polar_unavailable attached', async () => {
+      const app = appWideApp(polarSession(fx.polar({ deadlineMs: 2_000 })))
+      fx.fake.fail({ kind: 'status', status: 503 }, { rate: 1 })
+      const home = await request(app).get('/').set('x-user', 'usr_1')
+      expect(home.status).toBe(200)
+      expect(home.body).toEqual({ page: 'home', session: 'no', errorCode: 'polar_unavailable' })
+      const logout = await request(app).post('/logout').set('x-user', 'usr_1')
+      expect(logout.status).toBe(200)
+      expect(logout.body.errorCode).toBe('polar_unavailable')
+    })
+
+    it('a revoked access token: unrelated routes answer 200 with polar_unauthorized attached', async () => {
+      const token = fx.fake.addAccessToken()
+      const app = appWideApp(polarSession(fx.polar({ accessToken: token })))
+      fx.fake.revokeAccessToken(token)
+      const res = await request(app).get('/').set('x-user', 'usr_1')
+      expect(res.status).toBe(200)
+      expect(res.body.errorCode).toBe('polar_unauthorized')
+    })
+
+    it("Polar's 429: the page is served, rate_limited attached", async () => {
+      const app = appWideApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 })))
+      fx.fake.fail({ kind: 'status', status: 429, retryAfter: 30 })
+      const res = await request(app).get('/').set('x-user', 'usr_1')
+      expect(res.status).toBe(200)
+      expect(res.body.errorCode).toBe('rate_limited')
+    })
+
+    it('identify rejecting with a plain error: 200, internal_error attached with the original as cause', async () => {
+      const failure = new Error('db down')
+      let attached: unknown
+      const app = express()
+      app.use(polarSession(fx.polar({ identify: async () => Promise.reject(failure) })))
+      app.get('/', (req: Request, res) => {
+        attached = req.polarSessionError
+        res.send('home')
+      })
+      const res = await request(app).get('/').set('x-user', 'usr_1').timeout(5_000)
+      expect(res.status).toBe(200)
+      expect(attached).toBeInstanceOf(PolarSessionError)
+      expect(attached).toMatchObject({ code: 'internal_error', status: 500, expose: false, cause: failure })
+      expect(fx.unhandled).toEqual([])
+    })
+
+    it('a hostile or repeated return_to: the page is served, invalid_return_url attached, nothing created', async () => {
+      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      for (const query of ['return_to=/a&return_to=/b', `return_to=${encodeURIComponent('https://evil.example/')}`]) {
+        const res = await request(app).get(`/me?${query}`).set('Host', APP_HOST).set('x-user', 'usr_1')
+        expect(res.status).toBe(200)
+        expect(res.body).toMatchObject({ id: null, errorCode: 'invalid_return_url' })
+      }
+      expect(fx.fake.stats.total).toBe(0)
     })
   })
 
@@ -97,9 +178,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
   })
 
-  describe('errors reach Express through next(err)', () => {
+  describe('with required: true, errors reach Express through next(err)', () => {
     it('answers 404 with a helpful message for an unknown customer', async () => {
-      const app = attachApp(polarSession(fx.polar()))
+      const app = attachApp(polarSession(fx.polar(), { required: true }))
       const res = await request(app).get('/me').set('x-user', 'usr_unknown')
       expect(res.status).toBe(404)
       // Express's default handler shows the stack outside production: the error's name and message.
@@ -111,7 +192,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       const seen: unknown[] = []
       let reachedRoute = false
       const app = express()
-      app.use(polarSession(fx.polar()))
+      app.use(polarSession(fx.polar(), { required: true }))
       app.get('/me', (_req, res) => {
         reachedRoute = true
         res.send('no')
@@ -149,7 +230,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it("turns Polar's 429 into 503 with Retry-After", async () => {
-      const app = attachApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 })))
+      const app = attachApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 }), { required: true }))
       fx.fake.fail({ kind: 'status', status: 429, retryAfter: 30 })
       const res = await request(app).get('/me').set('x-user', 'usr_1')
       expect(res.status).toBe(503)
@@ -169,7 +250,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
           return null
         },
       })
-      const app = attachApp(polarSession(polar))
+      const app = attachApp(polarSession(polar, { required: true }))
       const res = await request(app).get('/me').set('authorization', 'Bearer forged')
       expect(res.status).toBe(401)
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
@@ -177,7 +258,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it('answers 500 (not a hang, not an unhandled rejection) when identify rejects with a plain error', async () => {
-      const app = attachApp(polarSession(fx.polar({ identify: async () => Promise.reject(new Error('db down')) })))
+      const app = attachApp(polarSession(fx.polar({ identify: async () => Promise.reject(new Error('db down')) }), { required: true }))
       const res = await request(app).get('/me').set('x-user', 'usr_1').timeout(5_000)
       expect(res.status).toBe(500)
       expect(res.text).toContain('db down')
@@ -202,15 +283,15 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       expect(fx.fake.stats.sessionsCreated).toBe(0)
     })
 
-    it('refuses a repeated parameter with 400', async () => {
-      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+    it('refuses a repeated parameter with 400 when required', async () => {
+      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to', required: true }))
       const res = await request(app).get('/me?return_to=/a&return_to=/b').set('Host', APP_HOST).set('x-user', 'usr_1')
       expect(res.status).toBe(400)
       expect(res.text).toContain('return_to')
     })
 
     it('refuses a bracketed parameter where the query parser makes it an object', async () => {
-      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to', required: true }))
       const res = await request(app).get('/me?return_to[href]=https://evil.example').set('Host', APP_HOST).set('x-user', 'usr_1')
       // Express 4's 'extended' parser builds an object (refused); Express 5's 'simple' parser
       // keeps `return_to[href]` as another name, so return_to is simply absent.

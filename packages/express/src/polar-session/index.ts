@@ -1,4 +1,5 @@
 import {
+  attachSession,
   checkPolarSessions,
   checkRequestSessionOptions,
   sessionForRequest,
@@ -23,11 +24,15 @@ export interface PolarSessionOptions extends RequestSessionOptions {
  * Express 4 and 5 middleware that gives the signed-in user a Polar customer session.
  *
  * - attach mode (default): sets `req.polarSession` for identified requests; anonymous requests
- *   pass through untouched (401 with `required: true`);
+ *   pass through untouched. It never fails a request: when something goes wrong (no Polar
+ *   customer yet, Polar down, a revoked token) the request goes on with `req.polarSession`
+ *   null and the error on `req.polarSessionError`, and creations here spend only
+ *   `attachBudgetShare` of the creation budget;
+ * - `required: true`: anonymous requests get 401, and errors go to `next(err)`;
  * - `redirect: true`: identified requests get a 303 to the customer portal; anonymous ones 401.
  *
- * Errors (`PolarSessionError`, with `status` and `headers`) go to `next(err)`, so Express's
- * default handler answers with the right status and `Retry-After`.
+ * Errors that reach `next(err)` are `PolarSessionError`s with `status` and `headers`, so
+ * Express's default handler answers with the right status and `Retry-After`.
  *
  * @example
  * app.use(polarSession(polar))
@@ -42,6 +47,16 @@ export function polarSession(polar: PolarSessions<Request>, options: PolarSessio
 
   // Not an async function: Express 4 ignores returned promises, so every outcome is routed to
   // next() here, exactly once, and nothing is left to reject unhandled.
+  if (!redirect && sessionOptions.required !== true) {
+    return function polarSession(req, _res, next) {
+      attachSession(polar, req, requestFacts(req, sessionOptions.returnToParam), sessionOptions).then(({ session, error }) => {
+        req.polarSession = session
+        req.polarSessionError = error
+        next()
+      }, next).catch(next)
+    }
+  }
+
   return function polarSession(req, res, next) {
     sessionForRequest(polar, req, requestFacts(req, sessionOptions.returnToParam), sessionOptions).then(
       (session) => {

@@ -27,10 +27,17 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
         externalId: session?.customer.externalId ?? null,
         returnUrl: session?.returnUrl ?? null,
         expiresAt: session?.expiresAt.toISOString() ?? null,
+        errorCode: ctx.state.polarSessionError?.code ?? null,
       }
     })
     router.get('/billing', (ctx) => {
       ctx.body = 'sign in first'
+    })
+    router.get('/', (ctx) => {
+      ctx.body = { page: 'home', session: ctx.state.polarSession ? 'yes' : 'no', errorCode: ctx.state.polarSessionError?.code ?? null }
+    })
+    router.post('/logout', (ctx) => {
+      ctx.body = { page: 'logout', errorCode: ctx.state.polarSessionError?.code ?? null }
     })
     app.use(router.routes())
     return { app, errors, server: app.callback() }
@@ -73,7 +80,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       const { server } = makeApp(polarSession(fx.polar()))
       const res = await request(server).get('/me')
       expect(res.status).toBe(200)
-      expect(res.body).toEqual({ attached: false, id: null, externalId: null, returnUrl: null, expiresAt: null })
+      expect(res.body).toEqual({ attached: true, id: null, externalId: null, returnUrl: null, expiresAt: null, errorCode: null })
       expect(fx.fake.stats.total).toBe(0)
     })
 
@@ -83,6 +90,64 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       expect(res.status).toBe(401)
       expect(res.headers['www-authenticate']).toBe('Bearer')
       expect(res.text).toBe('Sign in to manage your billing.')
+      expect(fx.fake.stats.total).toBe(0)
+    })
+  })
+
+  describe('attach mode never fails a request', () => {
+    it('a signed-in user with no Polar customer yet: every route answers 200, the error is attached', async () => {
+      const { server, errors } = makeApp(polarSession(fx.polar()))
+      for (const [method, path] of [['get', '/'], ['post', '/logout'], ['get', '/']] as const) {
+        const res = await request(server)[method](path).set('x-user', 'usr_unknown')
+        expect(res.status).toBe(200)
+        expect(res.body.errorCode).toBe('customer_not_found')
+      }
+      expect(fx.fake.stats.requests['POST /v1/customer-sessions/']).toBe(1)
+      expect(errors).toEqual([])
+    })
+
+    it('Polar down: unrelated routes answer 200 with polar_unavailable attached', async () => {
+      const { server } = makeApp(polarSession(fx.polar({ deadlineMs: 2_000 })))
+      fx.fake.fail({ kind: 'status', status: 503 }, { rate: 1 })
+      const home = await request(server).get('/').set('x-user', 'usr_1')
+      expect(home.status).toBe(200)
+      expect(home.body).toEqual({ page: 'home', session: 'no', errorCode: 'polar_unavailable' })
+      const logout = await request(server).post('/logout').set('x-user', 'usr_1')
+      expect(logout.status).toBe(200)
+      expect(logout.body.errorCode).toBe('polar_unavailable')
+    })
+
+    it('a revoked access token: unrelated routes answer 200 with polar_unauthorized attached', async () => {
+      const token = fx.fake.addAccessToken()
+      const { server } = makeApp(polarSession(fx.polar({ accessToken: token })))
+      fx.fake.revokeAccessToken(token)
+      const res = await request(server).get('/').set('x-user', 'usr_1')
+      expect(res.status).toBe(200)
+      expect(res.body.errorCode).toBe('polar_unauthorized')
+    })
+
+    it('identify rejecting with a plain error: 200, internal_error attached with the original as cause', async () => {
+      const failure = new Error('db down')
+      let attached: unknown
+      const polar = fx.polar({ identify: async () => Promise.reject(failure) })
+      const { server } = makeApp(async (ctx, next) => {
+        await polarSession(polar)(ctx, async () => {
+          attached = ctx.state.polarSessionError
+          await next()
+        })
+      })
+      const res = await request(server).get('/').set('x-user', 'usr_1')
+      expect(res.status).toBe(200)
+      expect(attached).toMatchObject({ code: 'internal_error', status: 500, expose: false, cause: failure })
+    })
+
+    it('a hostile or repeated return_to: the page is served, invalid_return_url attached, nothing created', async () => {
+      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      for (const query of ['return_to=/a&return_to=/b', `return_to=${encodeURIComponent('https://evil.example/')}`]) {
+        const res = await request(server).get(`/me?${query}`).set('Host', APP_HOST).set('x-user', 'usr_1')
+        expect(res.status).toBe(200)
+        expect(res.body).toMatchObject({ id: null, errorCode: 'invalid_return_url' })
+      }
       expect(fx.fake.stats.total).toBe(0)
     })
   })
@@ -119,9 +184,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
   })
 
-  describe("errors reach Koa's error handling", () => {
+  describe("with required: true, errors reach Koa's error handling", () => {
     it('answers 404 with a helpful message for an unknown customer', async () => {
-      const { server, errors } = makeApp(polarSession(fx.polar()))
+      const { server, errors } = makeApp(polarSession(fx.polar(), { required: true }))
       const res = await request(server).get('/me').set('x-user', 'usr_unknown')
       expect(res.status).toBe(404)
       expect(res.text).toContain('Polar has no customer with this external id')
@@ -131,7 +196,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
 
     it("turns Polar's 429 into 503 with Retry-After and emits the error on the app", async () => {
-      const { server, errors } = makeApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 })))
+      const { server, errors } = makeApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 }), { required: true }))
       fx.fake.fail({ kind: 'status', status: 429, retryAfter: 30 })
       const res = await request(server).get('/me').set('x-user', 'usr_1')
       expect(res.status).toBe(503)
@@ -155,7 +220,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
           return null
         },
       })
-      const { server } = makeApp(polarSession(polar))
+      const { server } = makeApp(polarSession(polar, { required: true }))
       const res = await request(server).get('/me').set('authorization', 'Bearer forged')
       expect(res.status).toBe(401)
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
@@ -192,8 +257,8 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       expect(fx.fake.stats.sessionsCreated).toBe(0)
     })
 
-    it('refuses a repeated parameter with 400', async () => {
-      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+    it('refuses a repeated parameter with 400 when required', async () => {
+      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to', required: true }))
       const res = await request(server).get('/me?return_to=/a&return_to=/b').set('Host', APP_HOST).set('x-user', 'usr_1')
       expect(res.status).toBe(400)
       expect(res.text).toContain('return_to')

@@ -1,4 +1,5 @@
 import {
+  attachSession,
   checkPolarSessions,
   checkRequestSessionOptions,
   sessionForRequest,
@@ -24,7 +25,11 @@ export interface PolarSessionOptions extends RequestSessionOptions {
  * instance's `identify` receives the Koa context: `identify(ctx)`.
  *
  * - attach mode (default): sets `ctx.state.polarSession` for identified requests; anonymous
- *   requests pass through untouched (401 with `required: true`);
+ *   requests pass through untouched. It never fails a request: when something goes wrong (no
+ *   Polar customer yet, Polar down, a revoked token) the request goes on with
+ *   `ctx.state.polarSession` null and the error on `ctx.state.polarSessionError`, and
+ *   creations here spend only `attachBudgetShare` of the creation budget;
+ * - `required: true`: anonymous requests get 401, and errors are thrown;
  * - `redirect: true`: identified requests get a 303 to the customer portal; anonymous ones 401.
  *
  * Errors are thrown as `PolarSessionError` (`status`, `expose`, `headers`), so Koa's default
@@ -40,6 +45,15 @@ export function polarSession(polar: PolarSessions<Context>, options: PolarSessio
   const { redirect = false, ...rest } = options
   if (typeof redirect !== 'boolean') throw new TypeError('polarSession: redirect must be true or false.')
   const sessionOptions: RequestSessionOptions = { ...rest, required: rest.required ?? redirect }
+
+  if (!redirect && sessionOptions.required !== true) {
+    return async function polarSession(ctx, next) {
+      const { session, error } = await attachSession(polar, ctx, contextFacts(ctx, sessionOptions.returnToParam), sessionOptions)
+      ctx.state.polarSession = session
+      ctx.state.polarSessionError = error
+      return next()
+    }
+  }
 
   return async function polarSession(ctx, next) {
     const session = await sessionForRequest(polar, ctx, contextFacts(ctx, sessionOptions.returnToParam), sessionOptions)

@@ -1,0 +1,160 @@
+// The creation budget and Polar's 429, through createPolarSessions against the fake over real
+// HTTP. Time is moved with a mocked Date.now (the fake, in this process, follows it too).
+import { startFakePolar, type FakePolar } from '@polar-session/testing'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
+import { PolarSessionError } from '../errors.js'
+import type { PolarSessionsOptions } from '../options.js'
+import { captureLogs } from '../test-support/log-capture.js'
+
+const USERS = Array.from({ length: 40 }, (_, i) => `budget_user_${i}`)
+const SESSION_ROUTE = 'POST /v1/customer-sessions/'
+/** A moment 10 s into a one-minute window. */
+const WINDOW_START = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000
+let fake: FakePolar
+const logs = captureLogs()
+const opened: PolarSessions[] = []
+
+function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
+  const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, logger: logs.logger, ...options })
+  opened.push(polar)
+  return polar
+}
+
+/** Moves the local clock (and the fake's, which follows it) to `at`. */
+function clockAt(at: number): void {
+  vi.spyOn(Date, 'now').mockImplementation(() => at)
+}
+
+async function outcome(promise: Promise<unknown>): Promise<'ok' | PolarSessionError> {
+  try {
+    await promise
+    return 'ok'
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolarSessionError)
+    return error as PolarSessionError
+  }
+}
+
+const posts = (): number => fake.stats.requests[SESSION_ROUTE] ?? 0
+
+beforeAll(async () => {
+  fake = await startFakePolar()
+  for (const user of USERS) fake.addCustomer({ externalId: user, email: `${user}@example.com` })
+})
+
+afterEach(async () => {
+  vi.restoreAllMocks()
+  fake.clearFaults()
+  fake.stats.reset()
+  await Promise.all(opened.splice(0).map((p) => p.close()))
+})
+
+afterAll(async () => {
+  await fake.close()
+})
+
+describe('maxCreationsPerMinute', () => {
+  it('sends at most the budget in a window; the rest get 503 rate_limited with the seconds left', async () => {
+    clockAt(WINDOW_START + 10_000)
+    const polar = sessions({ maxCreationsPerMinute: 5 })
+    const results = await Promise.all(USERS.slice(0, 8).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    expect(results.filter((r) => r === 'ok')).toHaveLength(5)
+    expect(posts()).toBe(5)
+    const refused = results.filter((r): r is PolarSessionError => r !== 'ok')
+    expect(refused).toHaveLength(3)
+    for (const error of refused) {
+      expect(error).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: 50 })
+      expect(error.headers['Retry-After']).toBe('50')
+    }
+    // One warning for the window, not one per refusal.
+    expect(logs.lines.filter((line) => line.includes('creation budget of this minute is spent'))).toHaveLength(1)
+
+    // The next window has a budget again.
+    clockAt(WINDOW_START + 60_000)
+    expect(await outcome(polar.getSession({ externalCustomerId: USERS[7]! }))).toBe('ok')
+    expect(posts()).toBe(6)
+  })
+
+  it('serves a still-valid session (under the margin) instead of refusing, and calls nobody', async () => {
+    clockAt(WINDOW_START)
+    const polar = sessions({ maxCreationsPerMinute: 1 })
+    const first = await polar.getSession({ externalCustomerId: USERS[0]! })
+    clockAt(WINDOW_START + 50 * 60_000) // 10 minutes left: under the 15-minute margin
+    await expect(polar.getSession({ externalCustomerId: USERS[1]! })).resolves.toBeDefined() // spends the window
+    expect(await polar.getSession({ externalCustomerId: USERS[0]! })).toBe(first)
+    expect(posts()).toBe(2)
+  })
+
+  it("attach creations stop at attachBudgetShare; a person's creations still get the rest", async () => {
+    clockAt(WINDOW_START)
+    const polar = sessions({ maxCreationsPerMinute: 10 })
+    const attached = await Promise.all(
+      USERS.slice(0, 20).map((user) => outcome(polar.getSession({ externalCustomerId: user }, { purpose: 'attach' }))),
+    )
+    expect(attached.filter((r) => r === 'ok')).toHaveLength(5)
+    const refusal = attached.find((r): r is PolarSessionError => r !== 'ok')
+    expect(refusal?.message).toContain('attachBudgetShare')
+    const portal = await Promise.all(USERS.slice(20, 25).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    expect(portal).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
+    expect(posts()).toBe(10)
+  })
+
+  it('counts retries and customer creation: every request to Polar is in the budget', async () => {
+    clockAt(WINDOW_START)
+    const polar = sessions({ maxCreationsPerMinute: 3, createCustomer: true })
+    fake.fail({ kind: 'status', status: 503 }, { times: 1 })
+    await polar.getSession({ externalCustomerId: USERS[0]! }) // 503, then 201: two requests
+    const error = await outcome(polar.getSession({ externalCustomerId: 'budget_new_1', email: 'new1@acme-mail.dev' }))
+    // The session call (422, unknown) was the third request; creating the customer would be a fourth.
+    expect(error).toMatchObject({ code: 'rate_limited' })
+    expect(fake.stats.total).toBe(3)
+  })
+
+  it('is validated: a whole number of at least 1, or Infinity', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, '10']) {
+      expect(() => sessions({ maxCreationsPerMinute: bad as number })).toThrow(/maxCreationsPerMinute/)
+    }
+    expect(() => sessions({ attachBudgetShare: 1.5 })).toThrow(/attachBudgetShare/)
+    expect(() => sessions({ maxCreationsPerMinute: Infinity })).not.toThrow()
+  })
+})
+
+describe("Polar's 429", () => {
+  it('stops every creation for its retry-after; cached users are served; then Polar is called again', async () => {
+    clockAt(WINDOW_START)
+    const polar = sessions()
+    const cached = await polar.getSession({ externalCustomerId: USERS[0]! })
+    fake.fail({ kind: 'status', status: 429, retryAfter: 60 })
+    const first = await outcome(polar.getSession({ externalCustomerId: USERS[1]! }))
+    expect(first).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: 60 })
+    expect(posts()).toBe(2)
+
+    for (const [offset, users] of [[1_000, USERS.slice(2, 12)], [30_000, USERS.slice(12, 22)], [59_000, USERS.slice(22, 32)]] as const) {
+      clockAt(WINDOW_START + offset)
+      const results = await Promise.all(users.map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+      for (const result of results) {
+        expect(result).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: Math.ceil((60_000 - offset) / 1000) })
+      }
+      expect(await polar.getSession({ externalCustomerId: USERS[0]! })).toBe(cached)
+    }
+    expect(posts()).toBe(2) // nothing reached Polar during the wait
+
+    clockAt(WINDOW_START + 60_500)
+    expect(await outcome(polar.getSession({ externalCustomerId: USERS[32]! }))).toBe('ok')
+    expect(posts()).toBe(3)
+  })
+
+  it('never opens the circuit breaker, however many 429s', async () => {
+    clockAt(WINDOW_START)
+    const polar = sessions({ circuitBreaker: { failureThreshold: 1, cooldownMs: 120_000 } })
+    fake.fail({ kind: 'status', status: 429, retryAfter: 1 }, { times: 5 })
+    for (const [i, user] of USERS.slice(0, 5).entries()) {
+      clockAt(WINDOW_START + i * 2_000)
+      expect(await outcome(polar.getSession({ externalCustomerId: user }, { minRemainingMs: 0 }))).not.toBe('ok')
+    }
+    // A breaker opened by those would refuse this for 120 s; the 429's one second is long over.
+    clockAt(WINDOW_START + 12_000)
+    expect(await outcome(polar.getSession({ externalCustomerId: USERS[5]! }))).toBe('ok')
+  })
+})

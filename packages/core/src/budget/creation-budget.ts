@@ -1,0 +1,153 @@
+import { PolarSessionError } from '../errors.js'
+import type { Logger } from '../types.js'
+
+/**
+ * Why a session is being created. A person waits for an `interactive` creation (a portal
+ * visit, a redirect, `getSession`); an `attach` creation happens only because attach mode is
+ * mounted in front of routes that may never use the session, so it gets a smaller share.
+ */
+export type CreationPurpose = 'interactive' | 'attach'
+
+/** Polar counts requests in fixed one-minute windows. */
+export const BUDGET_WINDOW_MS = 60_000
+/** A 429 without a readable `retry-after`: Polar's windows are a minute long. */
+const DEFAULT_BLOCK_SEC = 60
+/**
+ * A caller that slept exactly `retry-after` may wake a few ms "early" on the wall clock (timers
+ * run on the monotonic one): it is let through rather than refused for a rounding error.
+ */
+const CLOCK_SLACK_MS = 20
+
+/**
+ * The shared half of the budget, in a store several processes use. Every call may reject (the
+ * store is down, or did not answer in time): the budget then counts in this process alone, so
+ * a broken Redis costs availability nothing, at the price of each process spending up to the
+ * whole budget until Redis answers again (Polar's 429 then stops them all, as it would anyway).
+ */
+export interface SharedBudget {
+  /** Adds one to the counter at `key` unless it already holds `limit`; true when added. */
+  incrementBelow(key: string, limit: number, ttlMs: number): Promise<boolean>
+  /** The time (ms since the epoch) Polar asked every process to wait until, or null. */
+  readBlock(key: string): Promise<number | null>
+  writeBlock(key: string, until: number, ttlMs: number): Promise<void>
+}
+
+export interface CreationBudgetOptions {
+  /** Polar requests allowed per window; `Infinity` turns counting off (429s still block). */
+  maxPerMinute: number
+  /** Share of `maxPerMinute` that `attach` creations may use, 0 to 1. */
+  attachShare: number
+  /** Where processes share their count and Polar's 429s; null for one process. */
+  shared: SharedBudget | null
+  /** Prefix of the shared keys: a hash that tells apart environments and tokens. */
+  scope: string
+  logger: Logger
+}
+
+/**
+ * Spends Polar's rate limit, which belongs to the whole organization, deliberately: every
+ * request to Polar is admitted here first. It is refused (503 `rate_limited`, `Retry-After`)
+ * when this window's budget is spent (`attach` creations already at their share), or while
+ * Polar's last 429 asks everyone to wait. Refusals cost Polar nothing; the session cache then
+ * serves a still-valid session when it has one.
+ */
+export class CreationBudget {
+  readonly #options: CreationBudgetOptions
+  readonly #attachLimit: number
+  #blockedUntil = 0
+  #window = -1
+  #localCount = 0
+  #warnedWindow = -1
+
+  constructor(options: CreationBudgetOptions) {
+    this.#options = options
+    this.#attachLimit = Math.floor(options.maxPerMinute * options.attachShare)
+  }
+
+  /** Whether a request to Polar may be sent now; throws `rate_limited` when not. */
+  async admit(purpose: CreationPurpose): Promise<void> {
+    const now = Date.now()
+    if (now + CLOCK_SLACK_MS < this.#blockedUntil) throw this.#blocked(now)
+    const { shared, maxPerMinute } = this.#options
+    if (shared !== null) {
+      const until = await shared.readBlock(this.#blockKey()).catch(() => null)
+      if (until !== null && until > Date.now() + CLOCK_SLACK_MS) {
+        this.#blockedUntil = Math.max(this.#blockedUntil, until)
+        throw this.#blocked(Date.now())
+      }
+    }
+    if (maxPerMinute === Infinity) return
+    const limit = purpose === 'attach' ? this.#attachLimit : maxPerMinute
+    const window = Math.floor(Date.now() / BUDGET_WINDOW_MS)
+    if (window !== this.#window) {
+      this.#window = window
+      this.#localCount = 0
+    }
+    let admitted: boolean
+    if (shared === null) {
+      admitted = this.#countLocally(limit)
+    } else {
+      const key = `${this.#options.scope}:w:${window}`
+      admitted = await shared.incrementBelow(key, limit, BUDGET_WINDOW_MS * 2).catch(() => this.#countLocally(limit))
+    }
+    if (!admitted) throw this.#spent(purpose, window)
+  }
+
+  /**
+   * Polar answered 429: nothing more is sent, by this process or (with a shared store) any
+   * other, until `retry-after` has passed.
+   */
+  rateLimited(retryAfterSec: number | undefined): void {
+    const waitMs = Math.max(0, retryAfterSec ?? DEFAULT_BLOCK_SEC) * 1_000
+    const until = Date.now() + waitMs
+    if (waitMs === 0 || until <= this.#blockedUntil) return
+    this.#blockedUntil = until
+    this.#options.logger.warn(
+      { retryAfterSec: waitMs / 1_000 },
+      "polar-session: Polar's rate limit was hit; no request is sent to Polar until its retry-after has passed",
+    )
+    this.#options.shared?.writeBlock(this.#blockKey(), until, waitMs).catch(() => {})
+  }
+
+  /** Milliseconds until Polar may be called again after a 429; 0 when not blocked. */
+  get blockedForMs(): number {
+    return Math.max(0, this.#blockedUntil - Date.now())
+  }
+
+  #countLocally(limit: number): boolean {
+    if (this.#localCount >= limit) return false
+    this.#localCount++
+    return true
+  }
+
+  #blockKey(): string {
+    return `${this.#options.scope}:block`
+  }
+
+  #blocked(now: number): PolarSessionError {
+    return new PolarSessionError(
+      'rate_limited',
+      "Polar's rate limit was hit; no session can be created until its retry-after has passed.",
+      { status: 503, retryAfter: Math.max(1, Math.ceil((this.#blockedUntil - now) / 1_000)) },
+    )
+  }
+
+  #spent(purpose: CreationPurpose, window: number): PolarSessionError {
+    const secondsLeft = Math.max(1, Math.ceil(((window + 1) * BUDGET_WINDOW_MS - Date.now()) / 1_000))
+    if (this.#warnedWindow !== window) {
+      this.#warnedWindow = window
+      this.#options.logger.warn(
+        { purpose, maxCreationsPerMinute: this.#options.maxPerMinute, secondsLeft },
+        'polar-session: the creation budget of this minute is spent; refusing new sessions until the next window (logged once a window)',
+      )
+    }
+    const what =
+      purpose === 'attach'
+        ? "Attach mode's share of this minute's creation budget (attachBudgetShare)"
+        : "This minute's creation budget (maxCreationsPerMinute)"
+    return new PolarSessionError('rate_limited', `${what} is spent; try again in ${secondsLeft} s.`, {
+      status: 503,
+      retryAfter: secondsLeft,
+    })
+  }
+}

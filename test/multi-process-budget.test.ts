@@ -1,0 +1,80 @@
+// The creation budget across processes: four app processes share one Redis and
+// maxCreationsPerMinute: 100. A thousand new users arriving at once must not push more than 100
+// creations a window at Polar (so the fake, limited to 100 a minute like a sandbox organization,
+// never answers 429), and every refused request is a 503 with Retry-After.
+import { randomBytes, randomUUID } from 'node:crypto'
+import { startFakePolar, type FakePolar } from '@polar-session/testing'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeRedis, REDIS_URL } from '../packages/core/src/store/test-redis.js'
+import { deleteUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
+import { startWorker, stopWorker, type Worker } from './fixtures/workers.js'
+
+const PREFIX = `polar-session-test:budget:${randomUUID()}:`
+const USERS = Array.from({ length: 1_000 }, (_, i) => `budget-user-${i}`)
+const BUDGET = 100
+
+describeRedis('the creation budget across 4 processes (one Redis)', () => {
+  let fake: FakePolar
+  let admin: Admin
+  let workers: Worker[] = []
+
+  beforeAll(async () => {
+    fake = await startFakePolar({ rateLimit: { limit: BUDGET } })
+    for (const user of USERS) fake.addCustomer({ externalId: user, email: `${user}@example.com` })
+    admin = await openAdmin()
+    const config = {
+      fakeUrl: fake.url,
+      accessToken: fake.accessToken,
+      redisUrl: REDIS_URL,
+      prefix: PREFIX,
+      encryptionKey: randomBytes(32).toString('base64'),
+      webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+      maxCreationsPerMinute: BUDGET,
+    }
+    workers = await Promise.all([0, 1, 2, 3].map(() => startWorker(config)))
+  })
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => stopWorker(w)))
+    if (admin !== undefined) {
+      await deleteUnder(admin, PREFIX)
+      await admin.close()
+    }
+    await fake?.close()
+  })
+
+  it('1,000 new users at once: at most 100 creations a window reach Polar, no 429, every refusal a 503 with Retry-After', async () => {
+    fake.stats.reset()
+    // 100 at a time (25 per process): a 2-core machine running 4 app processes, the fake and this
+    // test stays responsive enough for Redis's answers to arrive within their timeout; a count that
+    // times out falls back to the process's own (see docs/faults.md).
+    const answers: Array<{ status: number; retryAfter: string | null; body: { error?: string } }> = []
+    for (let start = 0; start < USERS.length; start += 100) {
+      const batch = USERS.slice(start, start + 100).map(async (user, i) => {
+        const res = await fetch(`${workers[i % 4]!.url}/session`, { headers: { 'x-user': user } })
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: string } }
+      })
+      answers.push(...(await Promise.all(batch)))
+    }
+    const served = answers.filter((a) => a.status === 200)
+    const refused = answers.filter((a) => a.status !== 200)
+    // Windows are whole minutes of the clock: group what Polar issued by the minute it was issued in.
+    const perWindow = new Map<number, number>()
+    for (const session of fake.sessions()) {
+      const window = Math.floor(Date.parse(session.createdAt) / 60_000)
+      perWindow.set(window, (perWindow.get(window) ?? 0) + 1)
+    }
+    for (const count of perWindow.values()) expect(count).toBeLessThanOrEqual(BUDGET)
+    expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(served.length)
+    expect(served.length).toBeGreaterThanOrEqual(BUDGET)
+    expect(served.length).toBeLessThanOrEqual(BUDGET * perWindow.size)
+    expect(fake.stats.rateLimited).toBe(0)
+    for (const answer of refused) {
+      expect(answer.status).toBe(503)
+      expect(answer.body.error).toBe('rate_limited')
+      expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1)
+      expect(Number(answer.retryAfter)).toBeLessThanOrEqual(60)
+    }
+    console.info(`[budget] 1,000 new users over 4 processes: ${served.length} served, ${refused.length} refused (503), windows ${[...perWindow.values()].join('+')}`)
+  }, 60_000)
+})
