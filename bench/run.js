@@ -339,18 +339,22 @@ async function portal() {
 
 async function rateLimit() {
   const users = userIds(100)
+  // One more user who sends a new ?return_to= on every visit (1 visit in 10): they must not cost
+  // more than maxReturnUrlsPerCustomer + 1 creations, nor starve the other customers.
+  const flood = { user: 'flooder', every: 10, query: (n) => new URLSearchParams({ return_to: `https://app.example.com/account?i=${n}` }) }
   const runs = { ours: [], theirs: [] }
   for (let r = 0; r < CFG.rateRuns; r++) {
     for (const v of ['ours', 'theirs']) {
       // A fresh fake (a fresh one-minute window) for every approach and run.
-      const fake = await startFake({ latencyMs: CFG.latencyMs, rateLimit: { limit: RATE_LIMIT_PER_MIN, windowMs: 60_000 }, users })
+      const fake = await startFake({ latencyMs: CFG.latencyMs, rateLimit: { limit: RATE_LIMIT_PER_MIN, windowMs: 60_000 }, users: [...users, flood.user] })
       try {
         const server = await startServer(`portal-${v}`, fake)
         try {
-          const res = await runLoad({ url: server.url, path: '/portal', users, connections: CFG.connections, amount: CFG.rateVisits, expectClass: 3, spread: 'shared' })
+          const res = await runLoad({ url: server.url, path: '/portal', users, connections: CFG.connections, amount: CFG.rateVisits, expectClass: 3, spread: 'shared', flood })
           const st = await fake.call('stats')
-          runs[v].push({ visits: res.good + res.bad, served: res.good, failed: res.bad + res.errors, calls: sessionsCalls(st), created: st.sessionsCreated, limited: st.rateLimited, statuses: res.statuses })
-          log(`rate limit run ${r + 1}/${CFG.rateRuns} ${v}: ${res.good} served, ${st.sessionsCreated} created, ${st.rateLimited} × 429, statuses ${JSON.stringify(res.statuses)}`)
+          const floodCreated = st.sessionsByUser[flood.user] ?? 0
+          runs[v].push({ visits: res.good + res.bad, served: res.good, failed: res.bad + res.errors, calls: sessionsCalls(st), created: st.sessionsCreated, limited: st.rateLimited, statuses: res.statuses, floodCreated })
+          log(`rate limit run ${r + 1}/${CFG.rateRuns} ${v}: ${res.good} served, ${st.sessionsCreated} created (${floodCreated} for the user varying return_to), ${st.rateLimited} × 429, statuses ${JSON.stringify(res.statuses)}`)
         } finally {
           await server.stop()
         }
@@ -360,7 +364,7 @@ async function rateLimit() {
     }
   }
   const per = (v, f) => summarize(runs[v].map(f), 4)
-  const out = { limitPerMinute: RATE_LIMIT_PER_MIN, visits: CFG.rateVisits, customers: users.length, measured: {} }
+  const out = { limitPerMinute: RATE_LIMIT_PER_MIN, visits: CFG.rateVisits, customers: users.length, floodEvery: flood.every, measured: {} }
   for (const v of ['ours', 'theirs']) {
     out.measured[v] = {
       served: per(v, (x) => x.served),
@@ -369,12 +373,13 @@ async function rateLimit() {
       sessionsCreated: per(v, (x) => x.created),
       answered429: per(v, (x) => x.limited),
       callsPerVisit: per(v, (x) => x.calls / x.visits),
-      creationsPerCustomer: per(v, (x) => x.created / users.length),
+      creationsPerCustomer: per(v, (x) => (x.created - x.floodCreated) / users.length),
+      creationsForTheUserVaryingReturnTo: per(v, (x) => x.floodCreated),
     }
   }
   const perHour = RATE_LIMIT_PER_MIN * 60
   const windowMin = (SESSION_LIFETIME_MS - REFRESH_MARGIN_MS) / 60_000
-  const oursPerCustomerPerWindow = median(runs.ours.map((x) => x.calls / users.length))
+  const oursPerCustomerPerWindow = median(runs.ours.map((x) => (x.calls - x.floodCreated) / users.length))
   const oursPerCustomerHour = oursPerCustomerPerWindow * (60 / windowMin)
   const theirsPerVisit = median(runs.theirs.map((x) => x.calls / x.visits))
   out.headroom = {

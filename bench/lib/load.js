@@ -12,6 +12,8 @@ import { percentile } from './stats.js'
  * @param {string} o.url       base URL, e.g. http://127.0.0.1:1234
  * @param {string} o.path      request path
  * @param {string[]} o.users   x-user-id values
+ * @param {{ user: string, every: number, query: (n: number) => string }} [o.flood] with 'shared':
+ *   every `every`-th request is `user`'s, with the query `query(n)` (one user varying return_to)
  * @param {'each'|'shared'} [o.spread] 'each' (default): every connection cycles through all
  *   users from the first, with prebuilt requests (cheapest for the client: used for timed
  *   throughput runs, long enough for every connection to reach every user); 'shared': one
@@ -22,11 +24,20 @@ import { percentile } from './stats.js'
  * @param {number} [o.amount]  exact number of requests
  * @param {number} o.expectClass  2 or 3: the status class that counts as success
  */
-export async function runLoad({ url, path, users, connections, duration, amount, expectClass = 2, spread = 'each' }) {
+export async function runLoad({ url, path, users, connections, duration, amount, expectClass = 2, spread = 'each', flood }) {
   let next = 0
+  let sent = 0
+  // 'shared' only: every `flood.every`-th request is `flood.user`'s, each with a new query (`flood.query(n)`).
+  const shared = (req) => {
+    const n = sent++
+    if (flood !== undefined && n % flood.every === flood.every - 1) {
+      return { ...req, path: `${path}?${flood.query(n)}`, headers: { 'x-user-id': flood.user } }
+    }
+    return { ...req, headers: { 'x-user-id': users[next++ % users.length] } }
+  }
   const requests =
     spread === 'shared'
-      ? [{ method: 'GET', path, setupRequest: (req) => ({ ...req, headers: { 'x-user-id': users[next++ % users.length] } }) }]
+      ? [{ method: 'GET', path, setupRequest: shared }]
       : users.map((u) => ({ method: 'GET', path, headers: { 'x-user-id': u } }))
   const times = []
   const statuses = {}

@@ -86,12 +86,13 @@ export function renderReport(results) {
   if (s.rateLimit) {
     const r = s.rateLimit
     const h = r.headroom
-    out.push(`## Rate-limit headroom: fake enforcing ${r.limitPerMinute}/min per organization; ${r.visits.toLocaleString('en-US')} portal visits by ${r.customers} customers`)
+    out.push(`## Rate-limit headroom: fake enforcing ${r.limitPerMinute}/min per organization; ${r.visits.toLocaleString('en-US')} portal visits by ${r.customers} customers, 1 in ${r.floodEvery ?? '∞'} by one more user who varies return_to on every visit`)
     const rows = ['ours', 'theirs'].map((v) => {
       const x = r.measured[v]
-      return [v === 'ours' ? 'polarPortal' : 'CustomerPortal', fig(x.served), fig(x.failed), fig(x.upstreamCalls), fig(x.answered429), fig(x.callsPerVisit, (y) => y.toFixed(3))]
+      const flood = x.creationsForTheUserVaryingReturnTo ? fig(x.creationsForTheUserVaryingReturnTo) : '–'
+      return [v === 'ours' ? 'polarPortal' : 'CustomerPortal', fig(x.served), fig(x.failed), fig(x.upstreamCalls), fig(x.answered429), fig(x.callsPerVisit, (y) => y.toFixed(3)), flood]
     })
-    out.push(table(['approach', 'visits served', 'visits failed', 'upstream calls', '429s', 'calls/visit'], rows))
+    out.push(table(['approach', 'visits served', 'visits failed', 'upstream calls', '429s', 'calls/visit', 'sessions for the return_to user'], rows))
     out.push(`ours:   ${h.ours.formula}`)
     out.push(`        = ${h.budgetPerHour.toLocaleString('en-US')} / (${h.ours.creationsPerCustomerPerWindow} × 60/${h.ours.reuseWindowMin}) = ${n0(h.ours.customersPerHourActiveAllHour)} customers/hour active all hour; ${n0(h.ours.customersPerHourOneWindowEach)} if each visits within one ${h.ours.reuseWindowMin}-min window; any number of visits each`)
     out.push(`theirs: ${h.theirs.formula}`)

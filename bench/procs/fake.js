@@ -16,12 +16,19 @@ for (const externalId of options.users ?? []) {
   const c = fake.addCustomer({ externalId, email: `${externalId}@example.com`, name: `User ${externalId}` })
   customers[externalId] = c.id
 }
+const byId = new Map(Object.entries(customers).map(([externalId, id]) => [id, externalId]))
 
 const snapshot = () => ({
   requests: { ...fake.stats.requests },
   total: fake.stats.total,
   sessionsCreated: fake.stats.sessionsCreated,
   rateLimited: fake.stats.rateLimited,
+  // Sessions issued per customer external id, for "what did one user cost".
+  sessionsByUser: fake.sessions().reduce((by, s) => {
+    const user = byId.get(s.customerId) ?? 'unknown'
+    by[user] = (by[user] ?? 0) + 1
+    return by
+  }, {}),
 })
 
 serveParent({

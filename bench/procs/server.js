@@ -51,7 +51,8 @@ if (variant === 'portal-theirs') {
 
 async function makePolar(identify) {
   const { createPolarSessions, memoryStore } = await import('@polar-session/core')
-  const common = { accessToken, baseUrl: fakeUrl, identify }
+  // allowedReturnOrigins: the rate-limit run's flooding user sends return_to values on this origin.
+  const common = { accessToken, baseUrl: fakeUrl, identify, allowedReturnOrigins: ['https://app.example.com'] }
   if (kind === 'redis') {
     const { createClient } = await import('redis')
     const { redisStore } = await import('@polar-session/core/redis')
@@ -99,7 +100,7 @@ async function expressApp() {
   } else if (kind === 'ours') {
     const { polarPortal } = await import('@polar-session/express')
     polar = await makePolar(identify)
-    app.get('/portal', polarPortal(polar))
+    app.get('/portal', polarPortal(polar, { returnToParam: 'return_to' }))
   } else if (kind === 'theirs') {
     const { CustomerPortal } = await import('@polar-sh/express')
     app.get(
