@@ -37,7 +37,7 @@ function relativeLinks(markdown) {
 function checkTarball(dir, folder) {
   const problems = []
   const has = (file) => existsSync(join(dir, file))
-  for (const file of ['package.json', 'README.md', 'LICENSE']) {
+  for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     if (!has(file)) problems.push(`${file} is missing`)
   }
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
@@ -105,7 +105,7 @@ try {
     const problems = checkTarball(dir, folder)
     for (const problem of problems) console.log(`  ✗ ${problem}`)
     if (problems.length > 0) failures.push(`contents of ${tarball} (${problems.length} problems)`)
-    else console.log('  ok: README, LICENSE, repository fields, no workspace: ranges, source maps resolve')
+    else console.log('  ok: README, LICENSE, CHANGELOG, repository fields, no workspace: ranges, source maps resolve')
   }
 } finally {
   rmSync(work, { recursive: true, force: true })
