@@ -56,6 +56,24 @@ afterAll(async () => {
 })
 
 describe('getSession', () => {
+  it('cachedOnly: the cached session or null, and Polar is never called for it', async () => {
+    const polar = sessions()
+    fake.stats.reset()
+    expect(await polar.getSession({ externalCustomerId: 'usr_7' }, { cachedOnly: true })).toBeNull()
+    expect(fake.stats.total).toBe(0)
+    const created = await get(polar, { externalCustomerId: 'usr_7' })
+    expect(await polar.getSession({ externalCustomerId: 'usr_7' }, { cachedOnly: true })).toBe(created)
+    // Under the margin it is not handed out, and not replaced either.
+    expect(await polar.getSession({ externalCustomerId: 'usr_7' }, { cachedOnly: true, minRemainingMs: 3_600_000 })).toBeNull()
+    expect(fake.stats.total).toBe(1)
+    const store = { values: new Map<string, string>(), get(k: string) { return this.values.get(k) }, set(k: string, v: string) { this.values.set(k, v) }, delete(k: string) { this.values.delete(k) } }
+    const outside = sessions({ store, allowPlaintextStore: true })
+    expect(await outside.getSession({ externalCustomerId: 'usr_8' }, { cachedOnly: true })).toBeNull()
+    const stored = await get(outside, { externalCustomerId: 'usr_8' })
+    expect((await outside.getSession({ externalCustomerId: 'usr_8' }, { cachedOnly: true }))?.id).toBe(stored.id)
+    expect(fake.stats.total).toBe(2)
+  })
+
   it('creates one session per identity under 200 concurrent calls, then reuses them', async () => {
     const polar = sessions()
     fake.stats.reset()

@@ -33,6 +33,13 @@ export interface GetSessionOptions {
    * @default 'interactive'
    */
   purpose?: CreationPurpose
+  /**
+   * Only a session already cached (in this process, or in the shared store): never calls
+   * Polar, never waits for a creation, resolves to null when there is none. What lazy attach
+   * mode uses on every request.
+   * @default false
+   */
+  cachedOnly?: boolean
 }
 
 /** Per-call options of {@link PolarSessions.resolve}. */
@@ -40,8 +47,10 @@ export interface ResolveOptions extends GetSessionOptions {}
 
 /** What {@link createPolarSessions} returns. */
 export interface PolarSessions<Req = any> {
+  /** With `cachedOnly: true`: the cached session, or null; Polar is never called. */
+  getSession(identity: PolarIdentity, options: GetSessionOptions & { cachedOnly: boolean }): Promise<PolarSession | null>
   /** A session for the identity: reused while it has more than the margin left, else created. */
-  getSession(identity: PolarIdentity, options?: GetSessionOptions): Promise<PolarSession>
+  getSession(identity: PolarIdentity, options?: GetSessionOptions & { cachedOnly?: false }): Promise<PolarSession>
   /** `identify(request)`, then `getSession`. Resolves to null for an anonymous request. */
   resolve(request: Req, options?: ResolveOptions): Promise<PolarSession | null>
   /** Drops every cached session of the identity (with a member: that member's only), in every process sharing the store. */
@@ -147,7 +156,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
    * promise, no bookkeeping: this is the hot path); anything else is a tracked async call.
    * Throws synchronously for bad input.
    */
-  const sessionFor = (identity: PolarIdentity, callOptions: GetSessionOptions): PolarSession | Promise<PolarSession> => {
+  const sessionFor = (identity: PolarIdentity, callOptions: GetSessionOptions): PolarSession | null | Promise<PolarSession | null> => {
     const checked = validateIdentity(identity)
     const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
     const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
@@ -159,20 +168,21 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     const sessionKeys = keys.keys(checked, returnUrl)
     const hit = cache.peek(sessionKeys, minRemainingMs)
     if (hit !== undefined) return hit
+    if (callOptions.cachedOnly === true) return cache.synchronous ? null : track(() => cache.lookup(sessionKeys, minRemainingMs))
     const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
     return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback }))
   }
 
   const instance: PolarSessions<Req> = {
     environment: resolved.environment,
-    getSession(identity, callOptions = {}) {
+    getSession: ((identity: PolarIdentity, callOptions: GetSessionOptions = {}) => {
       try {
         assertOpen()
         return Promise.resolve(sessionFor(identity, callOptions))
       } catch (error) {
         return Promise.reject(error)
       }
-    },
+    }) as PolarSessions<Req>['getSession'],
     resolve: (request, callOptions = {}) => {
       try {
         assertOpen()

@@ -87,6 +87,18 @@ export class SessionCache {
     return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry.session : undefined
   }
 
+  /** Whether the store answers synchronously: `peek` then says all there is to know. */
+  get synchronous(): boolean {
+    return this.#store.sync
+  }
+
+  /** The stored session with more than `minRemainingMs` left, or null; never creates. */
+  async lookup(keys: SessionKeys, minRemainingMs: number): Promise<CustomerSession | null> {
+    if (this.#notFound?.has(keys.identity) === true) return null
+    const stored = await this.#read(keys)
+    return stored !== null && stored.expiresAt - Date.now() > minRemainingMs ? stored.session : null
+  }
+
   /** A session for the request with more than `minRemainingMs` left: reused or created. */
   async get(request: SessionRequest): Promise<CustomerSession> {
     const { keys, minRemainingMs, fallback } = request
