@@ -83,7 +83,7 @@ async function expressApp() {
     if (expectSession) {
       const { polarSession } = await import('@polar-session/express')
       polar = await makePolar(identify)
-      app.use(polarSession(polar))
+      app.use(polarSession(polar, { lazy: false }))
     }
     app.get('/', (req, res) => {
       // Same handler everywhere; a missing session shows up as a non-2xx in the results.
@@ -131,7 +131,7 @@ async function koaApp() {
       const id = ctx.get('x-user-id')
       return id ? { externalCustomerId: id } : null
     })
-    app.use(polarSession(polar))
+    app.use(polarSession(polar, { lazy: false }))
   }
   router.get('/health', (ctx) => {
     ctx.body = 'ok'

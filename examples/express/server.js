@@ -65,14 +65,19 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     res.set('set-cookie', signOutCookie()).redirect(303, '/')
   })
 
-  // polarSession() attaches `req.polarSession`: the signed-in user's session (created or reused),
-  // or null for an anonymous request. Mounted on /account only, so other pages never wait on Polar;
-  // `app.use(polarSession(sessions))` would attach it everywhere.
-  app.get('/account', polarSession(sessions), (req, res) => {
+  // polarSession(), lazy by default: every page gets `req.polarSession` when a session is already
+  // cached (no call to Polar) and `req.getPolarSession()`, which creates one where a page needs it.
+  // Pages that never need one cost Polar's rate limit nothing. It never fails a request: when
+  // Polar fails, the session is null and `req.polarSessionError` says why.
+  app.use(polarSession(sessions))
+
+  app.get('/account', async (req, res) => {
     const user = userFromCookieHeader(req.headers.cookie)
-    if (!user || !req.polarSession) return res.redirect(303, '/')
+    if (!user) return res.redirect(303, '/')
+    const session = await req.getPolarSession()
+    if (!session) throw req.polarSessionError // an error page with its status (404, 503 + Retry-After…)
     // The session prints redacted (`session.toJSON()`): the token and portal URL never reach the page.
-    res.set('cache-control', 'no-store').type('html').send(accountPage({ framework: FRAMEWORK, user, session: req.polarSession }))
+    res.set('cache-control', 'no-store').type('html').send(accountPage({ framework: FRAMEWORK, user, session }))
   })
 
   // polarPortal(): 303 to the customer portal (a fresh or reused session), `{ url, expiresAt }`

@@ -75,14 +75,16 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     ctx.redirect('/')
   })
 
-  // polarSession() sets ctx.state.polarSession (null when signed out) for this route only.
-  router.get('/account', polarSession(sessions), (ctx) => {
+  // polarSession(), lazy by default (mounted app-wide below): ctx.state.polarSession when a
+  // session is already cached, and ctx.state.getPolarSession() to create one where it is used.
+  router.get('/account', async (ctx) => {
     const user = currentUser(ctx)
-    const session = ctx.state.polarSession
-    if (!user || !session) {
+    if (!user) {
       ctx.status = 303
       return ctx.redirect('/')
     }
+    const session = await ctx.state.getPolarSession()
+    if (!session) throw ctx.state.polarSessionError // an error page with its status
     ctx.set('cache-control', 'no-store')
     ctx.type = 'html'
     ctx.body = accountPage({ framework: FRAMEWORK, user, session })
@@ -91,7 +93,7 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   // 303 to the portal; JSON for Accept: application/json; 401 signed out; ?return_to= checked.
   router.get('/portal', polarPortal(sessions, { returnToParam: 'return_to' }))
 
-  app.use(router.routes()).use(router.allowedMethods())
+  app.use(polarSession(sessions)).use(router.routes()).use(router.allowedMethods())
   return { app, sessions, close: () => sessions.close() }
 }
 

@@ -24,8 +24,15 @@ export type {
 export { VERSION } from './version.js'
 export { createPortalHandler, sessionFromRequest, errorResponse } from './http/fetch-handler.js'
 export type { PortalHandlerOptions } from './http/fetch-handler.js'
-export { sessionForRequest, attachSession, checkRequestSessionOptions, checkPolarSessions, unauthenticated } from './http/request-session.js'
-export type { AttachedSession, RequestSessionOptions, RequestFacts } from './http/request-session.js'
+export {
+  sessionForRequest,
+  attachSession,
+  lazySession,
+  checkRequestSessionOptions,
+  checkPolarSessions,
+  unauthenticated,
+} from './http/request-session.js'
+export type { AttachedSession, AttachOptions, LazySession, RequestCall, RequestSessionOptions, RequestFacts } from './http/request-session.js'
 export type { CreationPurpose } from './budget/creation-budget.js'
 export { NO_STORE, portalJson, wantsJson } from './http/portal-answer.js'
 export type { PortalJson } from './http/portal-answer.js'

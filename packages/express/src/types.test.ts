@@ -10,6 +10,7 @@ describe('types', () => {
     const handler: RequestHandler = (req, _res, next) => {
       expectTypeOf(req.polarSession).toEqualTypeOf<PolarSession | null | undefined>()
       expectTypeOf(req.polarSessionError).toEqualTypeOf<PolarSessionError | null | undefined>()
+      expectTypeOf(req.getPolarSession).toEqualTypeOf<(() => Promise<PolarSession | null>) | undefined>()
       next()
     }
     void handler
@@ -20,6 +21,7 @@ describe('types', () => {
     expectTypeOf(polarSession).returns.toEqualTypeOf<RequestHandler>()
     expectTypeOf(polarPortal).returns.toEqualTypeOf<RequestHandler>()
     expectTypeOf<PolarSessionOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<PolarSessionOptions['lazy']>().toEqualTypeOf<boolean | undefined>()
     expectTypeOf<PolarPortalOptions>().not.toHaveProperty('required')
   })
 })

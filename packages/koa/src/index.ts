@@ -49,5 +49,12 @@ declare module 'koa' {
      * `polar_unavailable`, `rate_limited`, …); null when it did, or the request is anonymous.
      */
     polarSessionError?: PolarSessionError | null
+    /**
+     * Lazy attach mode (the default of `polarSession()`): the signed-in user's session,
+     * created now if none is cached (one creation however many calls), or null when the
+     * request is anonymous or it failed (then `polarSessionError` says why). Never rejects.
+     * Also sets `polarSession`.
+     */
+    getPolarSession?: () => Promise<PolarSession | null>
   }
 }

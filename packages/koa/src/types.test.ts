@@ -9,6 +9,7 @@ describe('types', () => {
   it('types ctx.state.polarSession through the package entry', () => {
     expectTypeOf<DefaultState['polarSession']>().toEqualTypeOf<PolarSession | null | undefined>()
     expectTypeOf<DefaultState['polarSessionError']>().toEqualTypeOf<PolarSessionError | null | undefined>()
+    expectTypeOf<DefaultState['getPolarSession']>().toEqualTypeOf<(() => Promise<PolarSession | null>) | undefined>()
     const app = new Koa()
     app.use(async (ctx, next) => {
       expectTypeOf(ctx.state.polarSession).toEqualTypeOf<PolarSession | null | undefined>()

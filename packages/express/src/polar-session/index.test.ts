@@ -40,9 +40,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     return app
   }
 
-  describe('attach mode (default)', () => {
+  describe('eager attach mode (lazy: false)', () => {
     it('sets req.polarSession and reuses it on the next request', async () => {
-      const app = attachApp(polarSession(fx.polar()))
+      const app = attachApp(polarSession(fx.polar(), { lazy: false }))
       const first = await request(app).get('/me').set('x-user', 'usr_1')
       expect(first.status).toBe(200)
       expect(first.body).toMatchObject({ attached: true, externalId: 'usr_1', returnUrl: null })
@@ -56,7 +56,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it('lets anonymous requests through untouched, without calling Polar', async () => {
-      const app = attachApp(polarSession(fx.polar()))
+      const app = attachApp(polarSession(fx.polar(), { lazy: false }))
       const res = await request(app).get('/me')
       expect(res.status).toBe(200)
       expect(res.body).toEqual({ attached: true, id: null, customerId: null, externalId: null, returnUrl: null, expiresAt: null, errorCode: null })
@@ -75,9 +75,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
   })
 
-  describe('attach mode never fails a request', () => {
+  describe('eager attach mode never fails a request', () => {
     it('a signed-in user with no Polar customer yet: every route answers 200, the error is attached', async () => {
-      const app = appWideApp(polarSession(fx.polar()))
+      const app = appWideApp(polarSession(fx.polar(), { lazy: false }))
       for (const [method, path] of [['get', '/'], ['post', '/logout'], ['get', '/']] as const) {
         const res = await request(app)[method](path).set('x-user', 'usr_unknown')
         expect(res.status).toBe(200)
@@ -88,7 +88,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it('Polar down: unrelated routes answer 200 with polar_unavailable attached', async () => {
-      const app = appWideApp(polarSession(fx.polar({ deadlineMs: 2_000 })))
+      const app = appWideApp(polarSession(fx.polar({ deadlineMs: 2_000 }), { lazy: false }))
       fx.fake.fail({ kind: 'status', status: 503 }, { rate: 1 })
       const home = await request(app).get('/').set('x-user', 'usr_1')
       expect(home.status).toBe(200)
@@ -100,7 +100,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
 
     it('a revoked access token: unrelated routes answer 200 with polar_unauthorized attached', async () => {
       const token = fx.fake.addAccessToken()
-      const app = appWideApp(polarSession(fx.polar({ accessToken: token })))
+      const app = appWideApp(polarSession(fx.polar({ accessToken: token }), { lazy: false }))
       fx.fake.revokeAccessToken(token)
       const res = await request(app).get('/').set('x-user', 'usr_1')
       expect(res.status).toBe(200)
@@ -108,7 +108,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it("Polar's 429: the page is served, rate_limited attached", async () => {
-      const app = appWideApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 })))
+      const app = appWideApp(polarSession(fx.polar({ maxRetryAfterMs: 1_000 }), { lazy: false }))
       fx.fake.fail({ kind: 'status', status: 429, retryAfter: 30 })
       const res = await request(app).get('/').set('x-user', 'usr_1')
       expect(res.status).toBe(200)
@@ -119,7 +119,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       const failure = new Error('db down')
       let attached: unknown
       const app = express()
-      app.use(polarSession(fx.polar({ identify: async () => Promise.reject(failure) })))
+      app.use(polarSession(fx.polar({ identify: async () => Promise.reject(failure) }), { lazy: false }))
       app.get('/', (req: Request, res) => {
         attached = req.polarSessionError
         res.send('home')
@@ -132,7 +132,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it('a hostile or repeated return_to: the page is served, invalid_return_url attached, nothing created', async () => {
-      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to', lazy: false }))
       for (const query of ['return_to=/a&return_to=/b', `return_to=${encodeURIComponent('https://evil.example/')}`]) {
         const res = await request(app).get(`/me?${query}`).set('Host', APP_HOST).set('x-user', 'usr_1')
         expect(res.status).toBe(200)
@@ -213,7 +213,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     it('does not call next(err) a second time when a later handler throws', async () => {
       const seen: unknown[] = []
       const app = express()
-      app.use(polarSession(fx.polar()))
+      app.use(polarSession(fx.polar(), { lazy: false }))
       app.get('/boom', () => {
         throw new Error('boom')
       })
@@ -267,7 +267,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
 
   describe('return_to', () => {
     it('resolves a relative path against the app origin', async () => {
-      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to', lazy: false }))
       const res = await request(app).get('/me').query({ return_to: '/account' }).set('Host', APP_HOST).set('x-user', 'usr_1')
       expect(res.status).toBe(200)
       expect(res.body.returnUrl).toBe(`${APP_ORIGIN}/account`)
@@ -315,6 +315,6 @@ describe('polarSession options', () => {
   })
 
   it('is a named middleware function', () => {
-    expect(polarSession(fx.polar()).name).toBe('polarSession')
+    expect(polarSession(fx.polar(), { lazy: false }).name).toBe('polarSession')
   })
 })

@@ -43,9 +43,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     return { app, errors, server: app.callback() }
   }
 
-  describe('attach mode (default)', () => {
+  describe('eager attach mode (lazy: false)', () => {
     it('sets ctx.state.polarSession and reuses it on the next request', async () => {
-      const { server } = makeApp(polarSession(fx.polar()))
+      const { server } = makeApp(polarSession(fx.polar(), { lazy: false }))
       const first = await request(server).get('/me').set('x-user', 'usr_1')
       expect(first.status).toBe(200)
       expect(first.body).toMatchObject({ attached: true, externalId: 'usr_1', returnUrl: null })
@@ -69,7 +69,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       let context: unknown
       const { server } = makeApp(async (ctx, next) => {
         context = ctx
-        await polarSession(polar)(ctx, next)
+        await polarSession(polar, { lazy: false })(ctx, next)
       })
       const res = await request(server).get('/me').set('x-user', 'usr_1')
       expect(res.status).toBe(200)
@@ -77,7 +77,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
 
     it('lets anonymous requests through untouched, without calling Polar', async () => {
-      const { server } = makeApp(polarSession(fx.polar()))
+      const { server } = makeApp(polarSession(fx.polar(), { lazy: false }))
       const res = await request(server).get('/me')
       expect(res.status).toBe(200)
       expect(res.body).toEqual({ attached: true, id: null, externalId: null, returnUrl: null, expiresAt: null, errorCode: null })
@@ -94,9 +94,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
   })
 
-  describe('attach mode never fails a request', () => {
+  describe('eager attach mode never fails a request', () => {
     it('a signed-in user with no Polar customer yet: every route answers 200, the error is attached', async () => {
-      const { server, errors } = makeApp(polarSession(fx.polar()))
+      const { server, errors } = makeApp(polarSession(fx.polar(), { lazy: false }))
       for (const [method, path] of [['get', '/'], ['post', '/logout'], ['get', '/']] as const) {
         const res = await request(server)[method](path).set('x-user', 'usr_unknown')
         expect(res.status).toBe(200)
@@ -107,7 +107,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
 
     it('Polar down: unrelated routes answer 200 with polar_unavailable attached', async () => {
-      const { server } = makeApp(polarSession(fx.polar({ deadlineMs: 2_000 })))
+      const { server } = makeApp(polarSession(fx.polar({ deadlineMs: 2_000 }), { lazy: false }))
       fx.fake.fail({ kind: 'status', status: 503 }, { rate: 1 })
       const home = await request(server).get('/').set('x-user', 'usr_1')
       expect(home.status).toBe(200)
@@ -119,7 +119,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
 
     it('a revoked access token: unrelated routes answer 200 with polar_unauthorized attached', async () => {
       const token = fx.fake.addAccessToken()
-      const { server } = makeApp(polarSession(fx.polar({ accessToken: token })))
+      const { server } = makeApp(polarSession(fx.polar({ accessToken: token }), { lazy: false }))
       fx.fake.revokeAccessToken(token)
       const res = await request(server).get('/').set('x-user', 'usr_1')
       expect(res.status).toBe(200)
@@ -131,7 +131,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       let attached: unknown
       const polar = fx.polar({ identify: async () => Promise.reject(failure) })
       const { server } = makeApp(async (ctx, next) => {
-        await polarSession(polar)(ctx, async () => {
+        await polarSession(polar, { lazy: false })(ctx, async () => {
           attached = ctx.state.polarSessionError
           await next()
         })
@@ -142,7 +142,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
 
     it('a hostile or repeated return_to: the page is served, invalid_return_url attached, nothing created', async () => {
-      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to', lazy: false }))
       for (const query of ['return_to=/a&return_to=/b', `return_to=${encodeURIComponent('https://evil.example/')}`]) {
         const res = await request(server).get(`/me?${query}`).set('Host', APP_HOST).set('x-user', 'usr_1')
         expect(res.status).toBe(200)
@@ -230,7 +230,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
 
   describe('return_to', () => {
     it('resolves a relative path against the app origin (ctx.protocol + ctx.host)', async () => {
-      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to' }))
+      const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to', lazy: false }))
       const res = await request(server).get('/me').query({ return_to: '/account' }).set('Host', APP_HOST).set('x-user', 'usr_1')
       expect(res.status).toBe(200)
       expect(res.body.returnUrl).toBe(`${APP_ORIGIN}/account`)
@@ -238,7 +238,7 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
     })
 
     it("ignores the client's Origin header (Koa 3's ctx.origin) when resolving a relative path", async () => {
-      const { server } = makeApp(polarSession(fx.polar({ allowedReturnOrigins: [APP_ORIGIN, 'http://evil.example'] }), { returnToParam: 'return_to' }))
+      const { server } = makeApp(polarSession(fx.polar({ allowedReturnOrigins: [APP_ORIGIN, 'http://evil.example'] }), { returnToParam: 'return_to', lazy: false }))
       const res = await request(server)
         .get('/me')
         .query({ return_to: '/account' })
@@ -276,6 +276,6 @@ describe('polarSession options', () => {
   })
 
   it('is a named middleware function', () => {
-    expect(polarSession(fx.polar()).name).toBe('polarSession')
+    expect(polarSession(fx.polar(), { lazy: false }).name).toBe('polarSession')
   })
 })
