@@ -6,7 +6,7 @@
 // from the cache), or null when the request is anonymous. The portal route is written by hand:
 // a 303 to `session.customerPortalUrl` with `Cache-Control: no-store` (the URL is a credential).
 
-import { createPolarSessions, PolarSessionError, unauthenticated } from '@polar-session/core'
+import { createPolarSessions, PolarSessionError } from '@polar-session/core'
 import { findDemoUser, identityOf, readForm, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
@@ -68,7 +68,7 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
       const returnUrl = returnTo.length === 1 ? sessions.checkReturnUrl(returnTo[0], publicUrl) : undefined
       const session = await sessions.resolve(req, { returnUrl })
       // Anonymous: the same 401 PolarSessionError the adapters answer with (rendered below).
-      if (!session) throw unauthenticated()
+      if (!session) throw new PolarSessionError('unauthenticated', 'Sign in to manage your billing.', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } })
       // The portal URL embeds the token: never cache it, never log it.
       return redirect(res, session.customerPortalUrl, { 'cache-control': 'no-store' })
     }

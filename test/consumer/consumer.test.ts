@@ -243,7 +243,7 @@ describe('the packed packages, installed with npm outside the workspace', () => 
       expect(seen.portal.location).toMatch(
         new RegExp(`^${seen.fakeUrl}/acme/portal\\?customer_session_token=polar_mst_\\w+&email=jane%40example\\.com$`),
       )
-      expect(seen.account).toEqual({ status: 200, body: { customerId: seen.customerId } })
+      expect(seen.account).toEqual({ status: 200, body: { customerId: seen.customerId, error: null } })
       expect(seen.anonymous).toEqual({
         status: 401,
         body: { error: 'unauthenticated', message: 'Sign in to manage your billing.', status: 401 },
@@ -259,7 +259,7 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect(seen.portal.location).toMatch(
       new RegExp(`^${seen.fakeUrl}/acme/portal\\?customer_session_token=polar_mst_\\w+&email=omar%40example\\.com$`),
     )
-    expect(seen.account).toEqual({ status: 200, body: { customerId: seen.customerId } })
+    expect(seen.account).toEqual({ status: 200, body: { customerId: seen.customerId, error: null } })
     expect(seen.anonymous).toEqual({
       status: 401,
       body: { error: 'unauthenticated', message: 'Sign in to manage your billing.', status: 401 },

@@ -1,17 +1,23 @@
+/**
+ * `@polar-session/core`: identity → cached session → Polar, for any Node.js web framework.
+ * Framework packages build on `@polar-session/core/adapter`; the Redis store is
+ * `@polar-session/core/redis`; every identity resolver and its types, `@polar-session/core/identity`.
+ *
+ * @module
+ */
 export { createPolarSessions } from './create-polar-sessions.js'
 export type { GetSessionOptions, PolarSessions, ResolveOptions } from './create-polar-sessions.js'
 export type { PolarSessionsOptions } from './options.js'
 export { POLAR_SERVERS, POLAR_RATE_LIMITS } from './options.js'
-export { PolarSessionError, isPolarSessionError, DEFAULT_RETRY_AFTER_SEC } from './errors.js'
-export type { PolarSessionErrorCode, PolarSessionErrorOptions } from './errors.js'
-export { memoryStore, MemoryStore } from './store/memory.js'
+export type { CreationPurpose } from './budget/creation-budget.js'
+export type { CircuitBreakerOptions } from './reuse/circuit-breaker.js'
+export { PolarSessionError, isPolarSessionError } from './errors.js'
+export type { PolarSessionErrorCode } from './errors.js'
+export { memoryStore } from './store/memory.js'
 export type { MemoryStoreOptions } from './store/memory.js'
-export { MAX_RETURN_URL_LENGTH } from './return-url.js'
-export { validateIdentity } from './validate-identity.js'
-export { redactToken, redactUrl, redactEmail } from './redact.js'
+export { sealedStore } from './store/sealed.js'
+export type { SealOptions } from './store/sealed.js'
 export type {
-  CustomerIdIdentity,
-  ExternalCustomerIdentity,
   Identify,
   IdentifyResult,
   Logger,
@@ -22,39 +28,10 @@ export type {
   StoreLock,
 } from './types.js'
 export { VERSION } from './version.js'
-export { createPortalHandler, sessionFromRequest, errorResponse } from './http/fetch-handler.js'
-export type { PortalHandlerOptions } from './http/fetch-handler.js'
-export {
-  sessionForRequest,
-  attachSession,
-  lazySession,
-  checkRequestSessionOptions,
-  checkPolarSessions,
-  unauthenticated,
-} from './http/request-session.js'
-export type { AttachedSession, AttachOptions, LazySession, RequestCall, RequestSessionOptions, RequestFacts } from './http/request-session.js'
-export type { CreationPurpose } from './budget/creation-budget.js'
-export { NO_STORE, portalJson, wantsJson } from './http/portal-answer.js'
-export type { PortalJson } from './http/portal-answer.js'
-export * from './identity/index.js'
-export { sealedStore, MIN_SEAL_KEY_LENGTH } from './store/sealed.js'
-export type { SealOptions } from './store/sealed.js'
-export {
-  verifyWebhook,
-  webhookInvalidations,
-  MAX_WEBHOOK_BODY_BYTES,
-  handleWebhook,
-  checkWebhookOptions,
-  createWebhookHandler,
-  readNodeBody,
-} from './webhook/index.js'
-export type {
-  HandleWebhookInput,
-  NodeBodyRead,
-  PolarWebhookEvent,
-  PolarWebhookOptions,
-  VerifyWebhookOptions,
-  WebhookAnswer,
-  WebhookHandlerOptions,
-  WebhookHeaders,
-} from './webhook/index.js'
+export { createPortalHandler, sessionFromRequest, errorResponse } from './fetch/portal-handler.js'
+export { createWebhookHandler } from './fetch/webhook-handler.js'
+export type { AttachedSession, RequestSessionOptions } from './adapter/request-session.js'
+export type { PortalRouteOptions, WebhookRouteOptions } from './adapter/check-options.js'
+export { fromJwt, fromUser, firstOf } from './identity/index.js'
+export { verifyWebhook, webhookInvalidations, handleWebhook } from './webhook/index.js'
+export type { PolarWebhookEvent, VerifyWebhookOptions, WebhookHeaders } from './webhook/index.js'

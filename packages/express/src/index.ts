@@ -13,49 +13,19 @@
  * app.use(polarSession(polar))
  * app.get('/portal', polarPortal(polar))
  */
-import type { PolarSession, PolarSessionError } from '@polar-session/core'
+import type { SessionTarget } from '@polar-session/core/adapter'
 
 export { polarSession } from './polar-session/index.js'
-export type { PolarSessionOptions } from './polar-session/index.js'
+export type { PolarSessionMiddlewareOptions } from './polar-session/index.js'
 export { polarPortal } from './polar-portal/index.js'
+export type { PolarPortalOptions } from './polar-portal/index.js'
 export { polarWebhook } from './polar-webhook/index.js'
 export type { PolarWebhookOptions } from './polar-webhook/index.js'
-export type { PolarPortalOptions } from './polar-portal/index.js'
-
 export { PolarSessionError, isPolarSessionError } from '@polar-session/core'
-export type {
-  Identify,
-  IdentifyResult,
-  PolarCustomer,
-  PolarIdentity,
-  PolarSession,
-  PolarSessionErrorCode,
-  PolarSessions,
-  PolarSessionsOptions,
-  RequestSessionOptions,
-} from '@polar-session/core'
 
 declare global {
   namespace Express {
-    interface Request {
-      /**
-       * The Polar customer session of the signed-in user, set by `polarSession()` in attach
-       * mode; null for anonymous requests or when something failed (see `polarSessionError`),
-       * undefined before the middleware ran.
-       */
-      polarSession?: PolarSession | null
-      /**
-       * Why attach mode attached no session (`code`: `customer_not_found`,
-       * `polar_unavailable`, `rate_limited`, …); null when it did, or the request is anonymous.
-       */
-      polarSessionError?: PolarSessionError | null
-      /**
-       * Lazy attach mode (the default of `polarSession()`): the signed-in user's session,
-       * created now if none is cached (one creation however many calls), or null when the
-       * request is anonymous or it failed (then `polarSessionError` says why). Never rejects.
-       * Also sets `polarSession`.
-       */
-      getPolarSession?: () => Promise<PolarSession | null>
-    }
+    /** `req.polarSession`, `req.polarSessionError`, `req.getPolarSession()`: see `polarSession()`. */
+    interface Request extends SessionTarget {}
   }
 }

@@ -2,7 +2,7 @@
 import type { PolarSession, PolarSessionError, PolarSessions } from '@polar-session/core'
 import type { Request, RequestHandler } from 'express'
 import { describe, expectTypeOf, it } from 'vitest'
-import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionOptions } from './index.js'
+import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionMiddlewareOptions } from './index.js'
 
 describe('types', () => {
   it('types req.polarSession through the package entry', () => {
@@ -20,8 +20,8 @@ describe('types', () => {
     expectTypeOf(polarSession).parameter(0).toEqualTypeOf<PolarSessions<Request>>()
     expectTypeOf(polarSession).returns.toEqualTypeOf<RequestHandler>()
     expectTypeOf(polarPortal).returns.toEqualTypeOf<RequestHandler>()
-    expectTypeOf<PolarSessionOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
-    expectTypeOf<PolarSessionOptions['lazy']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<PolarSessionMiddlewareOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<PolarSessionMiddlewareOptions['lazy']>().toEqualTypeOf<boolean | undefined>()
     expectTypeOf<PolarPortalOptions>().not.toHaveProperty('required')
   })
 })

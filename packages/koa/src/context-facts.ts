@@ -1,4 +1,4 @@
-import type { RequestFacts } from '@polar-session/core'
+import type { RequestFacts } from '@polar-session/core/adapter'
 import type { Context } from 'koa'
 
 /**

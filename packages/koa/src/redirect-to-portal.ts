@@ -1,4 +1,4 @@
-import { NO_STORE } from '@polar-session/core'
+import { NO_STORE } from '@polar-session/core/adapter'
 import type { Context } from 'koa'
 
 /**

@@ -3,7 +3,7 @@ import type { PolarSession, PolarSessionError, PolarSessions } from '@polar-sess
 import Router from '@koa/router'
 import Koa, { type Context, type DefaultState, type Middleware } from 'koa'
 import { describe, expectTypeOf, it } from 'vitest'
-import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionOptions } from './index.js'
+import { polarPortal, polarSession, type PolarPortalOptions, type PolarSessionMiddlewareOptions } from './index.js'
 
 describe('types', () => {
   it('types ctx.state.polarSession through the package entry', () => {
@@ -25,7 +25,7 @@ describe('types', () => {
     expectTypeOf(polarSession).parameter(0).toEqualTypeOf<PolarSessions<Context>>()
     expectTypeOf(polarSession).returns.toEqualTypeOf<Middleware>()
     expectTypeOf(polarPortal).returns.toEqualTypeOf<Middleware>()
-    expectTypeOf<PolarSessionOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<PolarSessionMiddlewareOptions['redirect']>().toEqualTypeOf<boolean | undefined>()
     expectTypeOf<PolarPortalOptions>().not.toHaveProperty('required')
     // Mountable on an app and on a @koa/router route (compiled, never run).
     const mount = (polar: PolarSessions<Context>) => {

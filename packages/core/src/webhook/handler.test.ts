@@ -2,7 +2,7 @@ import { signWebhook, startFakePolar, type FakeCustomer, type FakePolar } from '
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
 import { PolarSessionError } from '../errors.js'
-import { createWebhookHandler } from './fetch-handler.js'
+import { createWebhookHandler } from '../fetch/webhook-handler.js'
 import { handleWebhook } from './handler.js'
 
 const SECRET = 'whsec_handler-test-secret-0123456789abcdef'

@@ -10,27 +10,6 @@ export interface WebhookAnswer {
   body: { received: true; invalidated: number } | { error: string; message: string }
 }
 
-/** Options of the webhook routes of the adapters (`polarWebhook`). */
-export interface PolarWebhookOptions extends Pick<VerifyWebhookOptions, 'toleranceSec' | 'now'> {
-  /** The endpoint's secret from Polar's dashboard (`whsec_…`), as is. Required. */
-  secret: string
-  /** Largest body accepted, in bytes; larger ones get 413. @default 1_048_576 (1 MiB) */
-  maxBodyBytes?: number
-}
-
-/** Validates webhook route options at mount time; returns the body cap. */
-export function checkWebhookOptions(where: string, polar: unknown, options: PolarWebhookOptions): number {
-  if (typeof polar !== 'object' || polar === null || typeof (polar as PolarSessions).invalidate !== 'function') {
-    throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
-  }
-  if (typeof options !== 'object' || options === null || typeof options.secret !== 'string' || options.secret === '') {
-    throw new TypeError(`${where}: options.secret must be the webhook secret from Polar's dashboard (whsec_…).`)
-  }
-  const max = options.maxBodyBytes ?? MAX_WEBHOOK_BODY_BYTES
-  if (!Number.isInteger(max) || max < 1) throw new TypeError(`${where}: maxBodyBytes must be a positive whole number.`)
-  return max
-}
-
 /** Input of {@link handleWebhook}. */
 export interface HandleWebhookInput extends Pick<VerifyWebhookOptions, 'toleranceSec' | 'now' | 'maxBodyBytes'> {
   /** The request body exactly as received: never a re-serialised parsed body. */

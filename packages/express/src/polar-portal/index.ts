@@ -1,19 +1,11 @@
-import {
-  checkPolarSessions,
-  checkRequestSessionOptions,
-  NO_STORE,
-  portalJson,
-  sessionForRequest,
-  wantsJson,
-  type PolarSessions,
-  type RequestSessionOptions,
-} from '@polar-session/core'
+import type { PolarSessions } from '@polar-session/core'
+import { NO_STORE, portalRoute, type PortalRouteOptions } from '@polar-session/core/adapter'
 import type { Request, RequestHandler } from 'express'
-import { requestFacts } from '../request-facts.js'
 import { redirectToPortal } from '../redirect-to-portal.js'
+import { requestFacts } from '../request-facts.js'
 
 /** Options of {@link polarPortal}. A session is always required. */
-export type PolarPortalOptions = Omit<RequestSessionOptions, 'required'>
+export type PolarPortalOptions = PortalRouteOptions
 
 /**
  * Express 4 and 5 route handler for the customer portal: a 303 to the portal, or
@@ -24,21 +16,14 @@ export type PolarPortalOptions = Omit<RequestSessionOptions, 'required'>
  * app.get('/portal', polarPortal(polar, { returnToParam: 'return_to' }))
  */
 export function polarPortal(polar: PolarSessions<Request>, options: PolarPortalOptions = {}): RequestHandler {
-  checkPolarSessions('polarPortal', polar)
-  checkRequestSessionOptions('polarPortal', options)
-  const sessionOptions: RequestSessionOptions = { ...options, required: true }
-
+  const route = portalRoute('polarPortal', polar, options)
   return function polarPortal(req, res, next) {
-    sessionForRequest(polar, req, requestFacts(req, sessionOptions.returnToParam), sessionOptions).then(
-      (session) => {
-        res.set('Cache-Control', NO_STORE)
-        if (wantsJson(req.get('accept'))) {
-          res.json(portalJson(session!))
-        } else {
-          redirectToPortal(res, session!.customerPortalUrl)
-        }
-      },
-      next,
-    ).catch(next)
+    route
+      .answer(req, requestFacts(req, route.returnToParam), req.get('accept'))
+      .then((answer) => {
+        if (answer.kind === 'json') res.set('Cache-Control', NO_STORE).json(answer.body)
+        else redirectToPortal(res, answer.location)
+      }, next)
+      .catch(next)
   }
 }

@@ -1,27 +1,11 @@
-import {
-  attachSession,
-  checkPolarSessions,
-  checkRequestSessionOptions,
-  lazySession,
-  sessionForRequest,
-  type AttachedSession,
-  type AttachOptions,
-  type PolarSessions,
-  type RequestSessionOptions,
-} from '@polar-session/core'
+import type { PolarSessions } from '@polar-session/core'
+import { sessionMiddleware, type SessionMiddlewareOptions } from '@polar-session/core/adapter'
 import type { Request, RequestHandler } from 'express'
-import { requestFacts } from '../request-facts.js'
 import { redirectToPortal } from '../redirect-to-portal.js'
+import { requestFacts } from '../request-facts.js'
 
 /** Options of {@link polarSession}. */
-export interface PolarSessionOptions extends AttachOptions {
-  /**
-   * Send identified requests to the customer portal (303, `Cache-Control: no-store`) instead
-   * of attaching the session. Anonymous requests then get 401 unless `required: false`.
-   * @default false
-   */
-  redirect?: boolean
-}
+export type PolarSessionMiddlewareOptions = SessionMiddlewareOptions
 
 /**
  * Express 4 and 5 middleware that gives the signed-in user a Polar customer session.
@@ -44,54 +28,14 @@ export interface PolarSessionOptions extends AttachOptions {
  * app.get('/account', async (req, res) => res.render('account', { session: await req.getPolarSession() }))
  * app.use('/billing', polarSession(polar, { redirect: true, returnToParam: 'return_to' }))
  */
-export function polarSession(polar: PolarSessions<Request>, options: PolarSessionOptions = {}): RequestHandler {
-  checkPolarSessions('polarSession', polar)
-  checkRequestSessionOptions('polarSession', options)
-  const { redirect = false, lazy = true, ...rest } = options
-  if (typeof redirect !== 'boolean') throw new TypeError('polarSession: redirect must be true or false.')
-  if (typeof lazy !== 'boolean') throw new TypeError('polarSession: lazy must be true or false.')
-  const sessionOptions: RequestSessionOptions = { ...rest, required: rest.required ?? redirect }
-  const param = sessionOptions.returnToParam
-
-  // Not async functions: Express 4 ignores returned promises, so every outcome is routed to
+export function polarSession(polar: PolarSessions<Request>, options: PolarSessionMiddlewareOptions = {}): RequestHandler {
+  const middleware = sessionMiddleware('polarSession', polar, options)
+  // Not an async function: Express 4 ignores returned promises, so every outcome is routed to
   // next() here, exactly once, and nothing is left to reject unhandled.
-  if (!redirect && sessionOptions.required !== true) {
-    const attach = (req: Request, { session, error }: AttachedSession): void => {
-      req.polarSession = session
-      req.polarSessionError = error
-    }
-    if (lazy) {
-      return function polarSession(req, _res, next) {
-        lazySession(polar, req, requestFacts(req, param), sessionOptions, (settled) => attach(req, settled))
-          .then((lazily) => {
-            attach(req, lazily)
-            req.getPolarSession = lazily.get
-            next()
-          }, next)
-          .catch(next)
-      }
-    }
-    return function polarSession(req, _res, next) {
-      attachSession(polar, req, requestFacts(req, param), sessionOptions)
-        .then((attached) => {
-          attach(req, attached)
-          next()
-        }, next)
-        .catch(next)
-    }
-  }
-
   return function polarSession(req, res, next) {
-    sessionForRequest(polar, req, requestFacts(req, param), sessionOptions).then(
-      (session) => {
-        if (session === null) return next()
-        if (!redirect) {
-          req.polarSession = session
-          return next()
-        }
-        redirectToPortal(res, session.customerPortalUrl)
-      },
-      next,
-    ).catch(next)
+    middleware
+      .run(req, requestFacts(req, middleware.returnToParam), req)
+      .then((portalUrl) => (portalUrl === null ? next() : redirectToPortal(res, portalUrl)), next)
+      .catch(next)
   }
 }

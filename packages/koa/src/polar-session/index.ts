@@ -1,27 +1,11 @@
-import {
-  attachSession,
-  checkPolarSessions,
-  checkRequestSessionOptions,
-  lazySession,
-  sessionForRequest,
-  type AttachedSession,
-  type AttachOptions,
-  type PolarSessions,
-  type RequestSessionOptions,
-} from '@polar-session/core'
+import type { PolarSessions } from '@polar-session/core'
+import { sessionMiddleware, type SessionMiddlewareOptions } from '@polar-session/core/adapter'
 import type { Context, Middleware } from 'koa'
 import { contextFacts } from '../context-facts.js'
 import { redirectToPortal } from '../redirect-to-portal.js'
 
 /** Options of {@link polarSession}. */
-export interface PolarSessionOptions extends AttachOptions {
-  /**
-   * Send identified requests to the customer portal (303, `Cache-Control: no-store`) instead
-   * of attaching the session. Anonymous requests then get 401 unless `required: false`.
-   * @default false
-   */
-  redirect?: boolean
-}
+export type PolarSessionMiddlewareOptions = SessionMiddlewareOptions
 
 /**
  * Koa 2 and 3 middleware that gives the signed-in user a Polar customer session. The
@@ -45,41 +29,11 @@ export interface PolarSessionOptions extends AttachOptions {
  * router.get('/account', async (ctx) => { ctx.body = render(await ctx.state.getPolarSession()) })
  * router.get('/billing', polarSession(polar, { redirect: true, returnToParam: 'return_to' }))
  */
-export function polarSession(polar: PolarSessions<Context>, options: PolarSessionOptions = {}): Middleware {
-  checkPolarSessions('polarSession', polar)
-  checkRequestSessionOptions('polarSession', options)
-  const { redirect = false, lazy = true, ...rest } = options
-  if (typeof redirect !== 'boolean') throw new TypeError('polarSession: redirect must be true or false.')
-  if (typeof lazy !== 'boolean') throw new TypeError('polarSession: lazy must be true or false.')
-  const sessionOptions: RequestSessionOptions = { ...rest, required: rest.required ?? redirect }
-  const param = sessionOptions.returnToParam
-
-  if (!redirect && sessionOptions.required !== true) {
-    const attach = (ctx: Context, { session, error }: AttachedSession): void => {
-      ctx.state.polarSession = session
-      ctx.state.polarSessionError = error
-    }
-    if (lazy) {
-      return async function polarSession(ctx, next) {
-        const lazily = await lazySession(polar, ctx, contextFacts(ctx, param), sessionOptions, (settled) => attach(ctx, settled))
-        attach(ctx, lazily)
-        ctx.state.getPolarSession = lazily.get
-        return next()
-      }
-    }
-    return async function polarSession(ctx, next) {
-      attach(ctx, await attachSession(polar, ctx, contextFacts(ctx, param), sessionOptions))
-      return next()
-    }
-  }
-
+export function polarSession(polar: PolarSessions<Context>, options: PolarSessionMiddlewareOptions = {}): Middleware {
+  const middleware = sessionMiddleware('polarSession', polar, options)
   return async function polarSession(ctx, next) {
-    const session = await sessionForRequest(polar, ctx, contextFacts(ctx, param), sessionOptions)
-    if (session === null) return next()
-    if (!redirect) {
-      ctx.state.polarSession = session
-      return next()
-    }
-    redirectToPortal(ctx, session.customerPortalUrl)
+    const portalUrl = await middleware.run(ctx, contextFacts(ctx, middleware.returnToParam), ctx.state)
+    if (portalUrl === null) return next()
+    redirectToPortal(ctx, portalUrl)
   }
 }

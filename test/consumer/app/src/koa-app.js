@@ -24,7 +24,8 @@ const portal = polarPortal(polar)
 app.use(polarSession(polar))
 app.use(async (ctx, next) => {
   if (ctx.path === '/billing') return portal(ctx, next)
-  ctx.body = { customerId: ctx.state.polarSession?.customerId ?? null }
+  const session = await ctx.state.getPolarSession()
+  ctx.body = { customerId: session?.customerId ?? null, error: ctx.state.polarSessionError?.code ?? null }
 })
 
 const server = app.listen(0, '127.0.0.1')

@@ -24,9 +24,10 @@ const polar = createPolarSessions({
 
 const app = express()
 app.use(polarSession(polar))
-app.get('/account', (req, res) => {
-  const session: PolarSession | undefined = req.polarSession
-  res.json({ customerId: session?.customerId ?? null })
+app.get('/account', async (req, res) => {
+  // Lazy attach: the session is cached by /billing below, or created here.
+  const session: PolarSession | null = (await req.getPolarSession?.()) ?? null
+  res.json({ customerId: session?.customerId ?? null, error: req.polarSessionError?.code ?? null })
 })
 app.get('/billing', polarPortal(polar))
 useReadmeErrorHandler(app)

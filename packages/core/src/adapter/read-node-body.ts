@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http'
+import type { WebhookBody } from './webhook-route.js'
 
-export type NodeBodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' }
+type NodeBodyRead = Exclude<WebhookBody, { kind: 'parsed' }>
 
 /**
  * Reads a Node request body (Express, Koa, node:http) up to `max` bytes. Past the cap (declared or streamed) the rest is
  * read and dropped, so the 413 reaches a client that is still sending; `aborted` when the
  * client goes away first.
  */
-export function readNodeBody(req: IncomingMessage, max: number): Promise<NodeBodyRead> {
+export function readNodeBody(req: IncomingMessage, max: number): Promise<WebhookBody> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0

@@ -154,25 +154,3 @@ export async function lazySession<Req>(
   }
   return { ...cached, get }
 }
-
-/** A mount-time check that `polar` is what `createPolarSessions()` returns. */
-export function checkPolarSessions(where: string, polar: unknown): void {
-  const candidate = polar as Partial<PolarSessions> | null
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate.resolve !== 'function' || typeof candidate.checkReturnUrl !== 'function') {
-    throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
-  }
-}
-
-/** Validates adapter options once, at mount time, with precise messages. */
-export function checkRequestSessionOptions(where: string, options: RequestSessionOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object.`)
-  if (options.required !== undefined && typeof options.required !== 'boolean') {
-    throw new TypeError(`${where}: required must be true or false.`)
-  }
-  if (options.returnToParam !== undefined && (typeof options.returnToParam !== 'string' || options.returnToParam === '')) {
-    throw new TypeError(`${where}: returnToParam must be a query parameter name such as 'return_to'.`)
-  }
-  if (options.minRemainingMs !== undefined && !(typeof options.minRemainingMs === 'number' && options.minRemainingMs >= 0)) {
-    throw new TypeError(`${where}: minRemainingMs must be a number of milliseconds, 0 or more.`)
-  }
-}

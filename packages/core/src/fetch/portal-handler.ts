@@ -1,17 +1,9 @@
 import type { PolarSessions } from '../create-polar-sessions.js'
+import type { PortalRouteOptions } from '../adapter/check-options.js'
+import { NO_STORE } from '../adapter/portal-answer.js'
+import { portalRoute } from '../adapter/portal-route.js'
+import { attachSession, sessionForRequest, type AttachedSession, type RequestFacts, type RequestSessionOptions } from '../adapter/request-session.js'
 import { asPolarSessionError } from '../errors.js'
-import { NO_STORE, portalJson, wantsJson } from './portal-answer.js'
-import {
-  attachSession,
-  checkRequestSessionOptions,
-  sessionForRequest,
-  type AttachedSession,
-  type RequestFacts,
-  type RequestSessionOptions,
-} from './request-session.js'
-
-/** Options of {@link createPortalHandler}. */
-export type PortalHandlerOptions = Omit<RequestSessionOptions, 'required'>
 
 /**
  * The session of a Fetch-API `Request` (`identify` receives the `Request`), attach-mode style:
@@ -29,22 +21,19 @@ export function sessionFromRequest(
   request: Request,
   options: RequestSessionOptions = {},
 ): Promise<AttachedSession> {
-  const facts = requestFacts(request, options)
+  const facts = requestFacts(request, options.returnToParam)
   if (options.required === true) {
     return sessionForRequest(polar, request, facts, options).then((session) => ({ session, error: null }))
   }
   return attachSession(polar, request, facts, options)
 }
 
-function requestFacts(request: Request, options: RequestSessionOptions): RequestFacts {
-  if (options.returnToParam === undefined) return { returnTo: undefined, origin: '' }
+/** The return-to parameter of a Fetch `Request` (absent, one value, or all of a repeated one) and its origin. */
+function requestFacts(request: Request, returnToParam: string | undefined): RequestFacts {
+  if (returnToParam === undefined) return { returnTo: undefined, origin: '' }
   const url = new URL(request.url)
-  return { returnTo: readParam(url, options.returnToParam), origin: url.origin }
-}
-
-function readParam(url: URL, name: string): string | string[] | undefined {
-  const values = url.searchParams.getAll(name)
-  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values
+  const values = url.searchParams.getAll(returnToParam)
+  return { returnTo: values.length === 0 ? undefined : values.length === 1 ? values[0] : values, origin: url.origin }
 }
 
 /**
@@ -67,17 +56,14 @@ export function errorResponse(error: unknown): Response {
  */
 export function createPortalHandler(
   polar: PolarSessions<Request>,
-  options: PortalHandlerOptions = {},
+  options: PortalRouteOptions = {},
 ): (request: Request) => Promise<Response> {
-  checkRequestSessionOptions('createPortalHandler', options)
-  const sessionOptions = { ...options, required: true }
+  const route = portalRoute('createPortalHandler', polar, options)
   return async function polarPortalHandler(request) {
     try {
-      const session = (await sessionForRequest(polar, request, requestFacts(request, sessionOptions), sessionOptions))!
-      if (wantsJson(request.headers.get('accept'))) {
-        return Response.json(portalJson(session), { headers: { 'cache-control': NO_STORE } })
-      }
-      return new Response(null, { status: 303, headers: { location: session.customerPortalUrl, 'cache-control': NO_STORE } })
+      const answer = await route.answer(request, requestFacts(request, route.returnToParam), request.headers.get('accept'))
+      if (answer.kind === 'json') return Response.json(answer.body, { headers: { 'cache-control': NO_STORE } })
+      return new Response(null, { status: 303, headers: { location: answer.location, 'cache-control': NO_STORE } })
     } catch (error) {
       return errorResponse(error)
     }
