@@ -1,3 +1,4 @@
+import { rejectUnknownKeys } from './option-keys.js'
 import { checkReturnUrlShape, toOriginSet } from './return-url.js'
 import { isLoopbackHost, POLAR_PORTAL_ORIGINS } from './polar/portal-url.js'
 import type { PortalUrlPolicy } from './polar/types.js'
@@ -214,9 +215,32 @@ function portalUrlPolicy(origins: readonly string[] | undefined, server: 'produc
   return { origins: new Set([POLAR_PORTAL_ORIGINS.production, POLAR_PORTAL_ORIGINS.sandbox, new URL(customBase).origin]), allowHttp }
 }
 
+const KNOWN_OPTIONS: readonly (keyof PolarSessionsOptions)[] = [
+  'accessToken', 'server', 'baseUrl', 'identify', 'store', 'encryptionKey', 'allowPlaintextStore',
+  'refreshMarginMs', 'returnUrl', 'allowedReturnOrigins', 'maxReturnUrlsPerCustomer', 'maxCreationsPerMinute',
+  'attachBudgetShare', 'portalOrigins', 'timeoutMs', 'deadlineMs', 'maxRetryAfterMs', 'notFoundTtlMs',
+  'createCustomer', 'circuitBreaker', 'logger', 'fetch',
+]
+/** What Polar's SDK and adapters (and other libraries) call these options. */
+const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
+  environment: 'server',
+  env: 'server',
+  serverURL: 'baseUrl',
+  serverUrl: 'baseUrl',
+  baseURL: 'baseUrl',
+  apiKey: 'accessToken',
+  token: 'accessToken',
+  getCustomerId: 'identify',
+  getCustomer: 'identify',
+  returnURL: 'returnUrl',
+  timeout: 'timeoutMs (in milliseconds)',
+  cache: 'store',
+}
+
 /** Validates {@link PolarSessionsOptions} once and fills in the defaults. */
 export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): ResolvedOptions<Req> {
   if (typeof options !== 'object' || options === null) fail('expected an options object.')
+  rejectUnknownKeys('createPolarSessions', options, KNOWN_OPTIONS, RENAMED_OPTIONS)
   const { accessToken } = options
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
     fail('accessToken is required: an organization access token (polar_oat_…) from your Polar organization settings, with the customer_sessions:write scope.')

@@ -6,6 +6,7 @@
  */
 import type { IdentifyResult, PolarIdentity } from '../types.js'
 import type { IdentityResolver } from './resolver.js'
+import { rejectUnknownKeys } from '../option-keys.js'
 
 /**
  * A property path into the request: `'user.id'`, or `['state', 'user', 'id']` (the array form
@@ -69,7 +70,7 @@ const DEFAULT_PATHS: readonly (readonly string[])[] = [
   ['user', 'id'],
   ['state', 'user', 'id'],
 ]
-const OPTION_NAMES = new Set(['id', 'as', 'member', 'memberAs', 'email', 'name'])
+const OPTION_NAMES = ['id', 'as', 'member', 'memberAs', 'email', 'name'] as const
 
 /** A source checked and compiled once: reads a value from a request. */
 interface Reader<Req> {
@@ -202,9 +203,7 @@ export function fromUser<Req = unknown>(
     }
     options = { ...second, id: first as UserIdSource<Req> | undefined }
   }
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.has(name)) throw new TypeError(`fromUser: unknown option ${JSON.stringify(name)}`)
-  }
+  rejectUnknownKeys('fromUser', options, OPTION_NAMES, { path: 'id', userId: 'id', idPath: 'id' })
 
   const as = options.as ?? 'externalCustomerId'
   if (as !== 'externalCustomerId' && as !== 'customerId') {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { rejectUnknownKeys } from '../option-keys.js'
 import type { SessionStore } from '../types.js'
 
 /** Options of {@link memoryStore}. */
@@ -22,7 +23,9 @@ export class MemoryStore implements SessionStore {
   /** @internal Customers' generations (see `invalidate`), apart so they never evict sessions. */
   readonly generations: LRUCache<string, string>
 
-  constructor({ max = 10_000 }: MemoryStoreOptions = {}) {
+  constructor(options: MemoryStoreOptions = {}) {
+    rejectUnknownKeys('memoryStore', options, ['max'], { maxSize: 'max', size: 'max', ttl: 'nothing: sessions expire with Polar' })
+    const { max = 10_000 } = options
     if (!Number.isInteger(max) || max < 1) {
       throw new TypeError(`memoryStore: max must be a positive integer, got ${String(max)}.`)
     }

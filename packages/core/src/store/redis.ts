@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { rejectUnknownKeys } from '../option-keys.js'
 import type { SessionStore, StoreLock } from '../types.js'
 
 /**
@@ -138,6 +139,8 @@ class TimeoutError extends Error {
  * ```
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('redisStore: expected an options object with the Redis client')
+  rejectUnknownKeys('redisStore', options, ['client', 'prefix', 'opTimeoutMs', 'lockTimeoutMs'], { redis: 'client', keyPrefix: 'prefix', timeout: 'opTimeoutMs' })
   const { client } = options
   const prefix = options.prefix ?? 'polar-session:'
   const opTimeoutMs = options.opTimeoutMs ?? 100
