@@ -52,6 +52,12 @@ export interface PolarSessionErrorOptions {
 }
 
 /**
+ * Marks every {@link PolarSessionError}, whichever copy of this package made it: an app can end
+ * up with two (an adapter resolving its own core), and `instanceof` fails across them.
+ */
+const BRAND = Symbol.for('@polar-session/core.PolarSessionError')
+
+/**
  * `Retry-After` of a 503 that does not know better (Polar gave no hint): long enough for a
  * transient failure to pass, short enough not to lose the user.
  */
@@ -93,6 +99,7 @@ export class PolarSessionError extends Error {
       headers['Retry-After'] = String(Math.max(0, Math.ceil(retryAfter)))
     }
     this.headers = headers
+    Object.defineProperty(this, BRAND, { value: true })
     // Framework error pages print the stack: let its first line name the code too.
     if (typeof this.stack === 'string') this.stack = this.stack.replace(/^[^\n]*/, () => `PolarSessionError [${code}]: ${message}`)
   }
@@ -103,12 +110,16 @@ export class PolarSessionError extends Error {
   }
 }
 
-/** `true` when `value` is a {@link PolarSessionError}, optionally with one of `codes`. */
+/**
+ * `true` when `value` is a {@link PolarSessionError}, optionally with one of `codes`. Unlike
+ * `instanceof`, it also recognises errors made by another copy of `@polar-session/core`.
+ */
 export function isPolarSessionError(
   value: unknown,
   ...codes: PolarSessionErrorCode[]
 ): value is PolarSessionError {
-  return value instanceof PolarSessionError && (codes.length === 0 || codes.includes(value.code))
+  if (typeof value !== 'object' || value === null || (value as { [BRAND]?: unknown })[BRAND] !== true) return false
+  return codes.length === 0 || codes.includes((value as PolarSessionError).code)
 }
 
 /**
