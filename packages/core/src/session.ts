@@ -15,42 +15,18 @@ export function protectCustomer(customer: PolarCustomer): PolarCustomer {
   return Object.freeze(copy)
 }
 
-/** Fields a {@link CustomerSession} is built from. */
-export interface SessionFields {
-  id: string
-  token: string
-  expiresAt: Date
-  createdAt: Date
-  customerPortalUrl: string
-  returnUrl: string | null
-  customerId: string
-  customer: PolarCustomer
-}
-
 /**
  * The {@link PolarSession} implementation. The secrets are plain readable properties (the
  * app needs them), but every printed form (`util.inspect`, `JSON.stringify`, `String()`)
- * is redacted, so a careless `log.info({ session })` leaks nothing.
+ * is redacted, so a careless `log.info({ session })` leaks nothing. Its fields are declared
+ * once, by `PolarSession`; the interface below merges them into the class.
  */
-export class CustomerSession implements PolarSession {
-  readonly id: string
-  readonly token: string
-  readonly expiresAt: Date
-  readonly createdAt: Date
-  readonly customerPortalUrl: string
-  readonly returnUrl: string | null
-  readonly customerId: string
-  readonly customer: PolarCustomer
-
-  constructor(fields: SessionFields) {
-    this.id = fields.id
-    this.token = fields.token
-    this.expiresAt = fields.expiresAt
-    this.createdAt = fields.createdAt
-    this.customerPortalUrl = fields.customerPortalUrl
-    this.returnUrl = fields.returnUrl
-    this.customerId = fields.customerId
-    this.customer = protectCustomer(fields.customer)
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every field of PolarSession.
+export interface CustomerSession extends PolarSession {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above.
+export class CustomerSession {
+  constructor(fields: PolarSession) {
+    Object.assign(this, fields, { customer: protectCustomer(fields.customer) })
     // Hide the secrets from enumeration too: `{ ...session }` and naive serialisers skip them.
     Object.defineProperty(this, 'token', { enumerable: false })
     Object.defineProperty(this, 'customerPortalUrl', { enumerable: false })
