@@ -55,6 +55,29 @@ afterAll(async () => {
   await fake.close()
 })
 
+describe('options', () => {
+  it('refuses a bad baseUrl or access token at creation, without echoing the token', () => {
+    const base = { accessToken: fake.accessToken, baseUrl: fake.url }
+    expect(() => createPolarSessions({ ...base, baseUrl: 'not a url' })).toThrow(TypeError)
+    expect(() => createPolarSessions({ ...base, baseUrl: 'ftp://x.example' })).toThrow(/http/)
+    expect(() => createPolarSessions({ ...base, baseUrl: 'https://u:p@x.example' })).toThrow(/user name or password/)
+    expect(() => createPolarSessions({ ...base, baseUrl: 'https://x.example/?a=1' })).toThrow(/query string/)
+    expect(() => createPolarSessions({ ...base, accessToken: '' })).toThrow(/accessToken is required/)
+    for (const bad of [`${fake.accessToken}\r\nX: y`, `${fake.accessToken} x`, `${fake.accessToken}\u00e9`]) {
+      try {
+        createPolarSessions({ ...base, accessToken: bad })
+        expect.unreachable()
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError)
+        expect((error as Error).message).not.toContain(fake.accessToken)
+      }
+    }
+    expect(() => createPolarSessions({ ...base, timeoutMs: 0 })).toThrow(/timeoutMs/)
+    expect(() => createPolarSessions({ ...base, deadlineMs: Number.NaN })).toThrow(/deadlineMs/)
+    expect(() => createPolarSessions({ ...base, encryptionKey: 'short' })).toThrow(/encryptionKey\[0\] must be at least 32 characters/)
+  })
+})
+
 describe('getSession', () => {
   it('cachedOnly: the cached session or null, and Polar is never called for it', async () => {
     const polar = sessions()

@@ -1,5 +1,6 @@
 import { rejectUnknownKeys } from './option-keys.js'
 import { checkReturnUrlShape, toOriginSet } from './return-url.js'
+import { sealKeysProblem } from './store/sealed.js'
 import { isLoopbackHost, POLAR_PORTAL_ORIGINS } from './polar/portal-url.js'
 import type { PortalUrlPolicy } from './polar/types.js'
 import type { CircuitBreakerOptions } from './reuse/circuit-breaker.js'
@@ -246,6 +247,8 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     fail('accessToken is required: an organization access token (polar_oat_…) from your Polar organization settings, with the customer_sessions:write scope.')
   }
   if (/\s/.test(accessToken)) fail('accessToken contains whitespace; check how it is loaded (a trailing newline?).')
+  // A header value with control characters would make fetch throw an error that may quote it.
+  if (/[^\x21-\x7e]/.test(accessToken)) fail('accessToken contains characters not allowed in an HTTP header.')
 
   const server = options.server ?? 'production'
   if (server !== 'production' && server !== 'sandbox') fail(`server must be 'production' or 'sandbox'.`)
@@ -259,6 +262,8 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
       fail('baseUrl must be an absolute URL such as https://api.polar.sh.')
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('baseUrl must use http or https.')
+    if (url.username !== '' || url.password !== '') fail('baseUrl must not contain a user name or password.')
+    if (url.search !== '' || url.hash !== '') fail('baseUrl must not have a query string or fragment.')
     baseUrl = url.href.replace(/\/+$/, '')
     environment = 'custom'
   }
@@ -271,11 +276,9 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
 
   let encryptionKey: readonly string[] | undefined
   if (options.encryptionKey !== undefined) {
-    const keys = typeof options.encryptionKey === 'string' ? [options.encryptionKey] : options.encryptionKey
-    if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k.length < 32)) {
-      fail('encryptionKey must be a string of at least 32 characters, or a non-empty list of them (newest first).')
-    }
-    encryptionKey = [...keys]
+    const problem = sealKeysProblem(options.encryptionKey)
+    if (problem !== null) fail(`encryptionKey${problem}.`)
+    encryptionKey = typeof options.encryptionKey === 'string' ? [options.encryptionKey] : [...options.encryptionKey]
   }
 
   let allowed: ReadonlySet<string> | null = options.allowedReturnOrigins ? toOriginSet(options.allowedReturnOrigins) : null

@@ -98,6 +98,12 @@ export interface SessionStore {
    * creation.
    */
   setIfAbsent?(key: string, value: string, ttlMs: number): Promise<boolean>
+  /**
+   * Optional: the store bounds each of its calls to this many milliseconds itself (redisStore
+   * does). The core then trusts that bound instead of racing each call with a timer of its own,
+   * which could turn a reply that merely arrived while the process was busy into a miss.
+   */
+  readonly opTimeoutMs?: number
   /** Optional: release connections the store itself opened. */
   close?(): Promise<void> | void
 }

@@ -48,38 +48,13 @@ interface ResolvedConfig {
   portalUrls: PolarClientOptions['portalUrls']
 }
 
-/** Programmer errors in the options: thrown at once, without echoing any value. */
+/**
+ * The client's settings, derived once. The options were validated by `createPolarSessions`
+ * (options.ts), the one place each option is checked; the client trusts them.
+ */
 function resolveConfig(options: PolarClientOptions): ResolvedConfig {
-  let url: URL
-  try {
-    url = new URL(options.baseUrl)
-  } catch {
-    throw new TypeError('polar-session: baseUrl is not a valid URL')
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError('polar-session: baseUrl must be an http(s) URL')
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new TypeError('polar-session: baseUrl must not contain credentials')
-  }
-  if (url.search !== '' || url.hash !== '') {
-    throw new TypeError('polar-session: baseUrl must not have a query string or fragment')
-  }
-  if (typeof options.accessToken !== 'string' || options.accessToken.trim() === '') {
-    throw new TypeError('polar-session: accessToken is empty')
-  }
-  // A header value with control characters would make fetch throw an error that may quote it.
-  if (/[^\x21-\x7e]/.test(options.accessToken)) {
-    throw new TypeError('polar-session: accessToken contains whitespace or characters not allowed in an HTTP header')
-  }
-  positive('timeoutMs', options.timeoutMs)
-  positive('deadlineMs', options.deadlineMs)
-  if (!(options.maxRetryAfterMs >= 0)) throw new TypeError('polar-session: maxRetryAfterMs must be 0 or more')
+  const url = new URL(options.baseUrl)
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new TypeError('polar-session: maxAttempts must be an integer of at least 1')
-  }
-  if (typeof options.fetch !== 'function') throw new TypeError('polar-session: fetch must be a function')
   return {
     base: url.origin + url.pathname.replace(/\/+$/, ''),
     origin: url.origin,
@@ -100,12 +75,6 @@ function resolveConfig(options: PolarClientOptions): ResolvedConfig {
     sleep: options.sleep ?? defaultSleep,
     onRateLimited: options.onRateLimited ?? (() => {}),
     portalUrls: options.portalUrls,
-  }
-}
-
-function positive(name: string, value: number): void {
-  if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-    throw new TypeError(`polar-session: ${name} must be a positive finite number`)
   }
 }
 

@@ -1,6 +1,5 @@
 export { createPolarClient, DEFAULT_MAX_ATTEMPTS } from './client.js'
 export { parseCustomer } from './parse-customer.js'
-export { defaultUserAgent } from './user-agent.js'
 export type {
   CallOptions,
   CreateCustomerInput,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { defaultUserAgent, sanitizeUserAgent } from './user-agent.js'
+import { USER_AGENT } from '../version.js'
+import { sanitizeUserAgent } from './user-agent.js'
 
 describe('user agent', () => {
   it('names the package, its version and node', () => {
-    expect(defaultUserAgent('0.1.0')).toBe(`@polar-session/core/0.1.0 node/${process.versions.node}`)
+    expect(USER_AGENT).toMatch(new RegExp(`^@polar-session/core/\\d+\\.\\d+\\.\\d+\\S* node/${process.versions.node}$`))
   })
 
   it('drops characters that are not legal in a header', () => {

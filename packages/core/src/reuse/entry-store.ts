@@ -26,8 +26,6 @@ export interface EntryStore {
   readonly lock: StoreLock | undefined
   /** The creation budget's shared half, for a store other processes use; null otherwise. */
   readonly budget: SharedBudget | null
-  /** Whether another process may write to this store (polling for a lock holder makes sense). */
-  readonly shared: boolean
   /** Whether `read` answers synchronously (the memory store): a hit then needs no promise. */
   readonly sync: boolean
 }
@@ -42,7 +40,6 @@ export interface StoreRead {
 export class MemoryEntryStore implements EntryStore {
   readonly lock = undefined
   readonly budget = null
-  readonly shared = false
   readonly sync = true
   readonly #cache: MemoryStore['cache']
   readonly #generations: MemoryStore['generations']
@@ -93,7 +90,6 @@ const SELF_BOUNDED_SLACK_MS = 1_000
 /** Any {@link SessionStore}: entries are JSON (sealed first, when a key is configured). */
 export class SerializedEntryStore implements EntryStore {
   readonly lock: StoreLock | undefined
-  readonly shared = true
   readonly sync = false
   readonly #store: SessionStore
   readonly #logger: Logger
@@ -104,7 +100,7 @@ export class SerializedEntryStore implements EntryStore {
     this.#store = store
     this.lock = store.lock
     this.#logger = options.logger
-    const own = (store as { opTimeoutMs?: unknown }).opTimeoutMs
+    const own = store.opTimeoutMs
     this.#opTimeoutMs = typeof own === 'number' && own > 0 ? own + SELF_BOUNDED_SLACK_MS : options.opTimeoutMs
   }
 

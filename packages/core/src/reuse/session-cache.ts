@@ -143,11 +143,6 @@ export class SessionCache {
     await this.#store.writeGeneration(key, randomUUID(), GENERATION_TTL_MS, true)
   }
 
-  /** Forget remembered "not found" answers for an identity (after creating its customer, say). */
-  forgetNotFound(keys: SessionKeys): void {
-    this.#notFound?.delete(keys.identity)
-  }
-
   /** Settles when every creation under way has settled. */
   drain(): Promise<void> {
     return this.#flights.drain()

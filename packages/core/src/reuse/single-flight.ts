@@ -26,8 +26,4 @@ export class SingleFlight<T> {
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#inflight.values()])
   }
-
-  get size(): number {
-    return this.#inflight.size
-  }
 }

@@ -179,7 +179,7 @@ describe('sealedStore', () => {
     const short = 'too-short-secret'
     expect(() => sealedStore(mapStore(), { keys: short })).toThrow(TypeError)
     expect(() => sealedStore(mapStore(), { keys: short })).toThrow(
-      `keys[0] must be at least ${MIN_SEAL_KEY_LENGTH} characters of secret (got ${short.length} characters)`,
+      `keys[0] must be at least ${MIN_SEAL_KEY_LENGTH} characters of secret (got ${short.length} characters;`,
     )
     expect(() => sealedStore(mapStore(), { keys: [NEW, short] })).toThrow(/keys\[1\] must be at least 32/)
     expect(() => sealedStore(mapStore(), { keys: 'x'.repeat(31) })).toThrow(TypeError)

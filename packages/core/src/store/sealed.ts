@@ -133,22 +133,32 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
 
 /** `{ opTimeoutMs }` of a store that bounds its own calls, to pass through the seal; else `{}`. */
 function selfBound(store: SessionStore): { opTimeoutMs?: number } {
-  const own: unknown = (store as { opTimeoutMs?: unknown }).opTimeoutMs
+  const own = store.opTimeoutMs
   return typeof own === 'number' ? { opTimeoutMs: own } : {}
 }
 
-function deriveKeys(keys: string | readonly string[] | undefined): DerivedKey[] {
+/**
+ * What is wrong with sealing keys, to follow the option's name (a secret string, or a non-empty list of them, each at least
+ * {@link MIN_SEAL_KEY_LENGTH} characters), or null. The one rule for `sealedStore`'s `keys` and
+ * `createPolarSessions`'s `encryptionKey`; it never quotes a key.
+ */
+export function sealKeysProblem(keys: unknown): string | null {
   const list = typeof keys === 'string' ? [keys] : Array.isArray(keys) ? (keys as readonly unknown[]) : []
-  if (list.length === 0) {
-    throw new TypeError('sealedStore: `keys` must be a secret string or a non-empty array of them')
-  }
-  return list.map((secret, index) => {
+  if (list.length === 0) return ' must be a secret string or a non-empty list of them (newest first)'
+  for (const [index, secret] of list.entries()) {
     if (typeof secret !== 'string' || secret.length < MIN_SEAL_KEY_LENGTH) {
       const got = typeof secret === 'string' ? `${secret.length} characters` : typeof secret
-      throw new TypeError(
-        `sealedStore: keys[${index}] must be at least ${MIN_SEAL_KEY_LENGTH} characters of secret (got ${got})`,
-      )
+      return `[${index}] must be at least ${MIN_SEAL_KEY_LENGTH} characters of secret (got ${got}; make one with openssl rand -base64 32)`
     }
+  }
+  return null
+}
+
+function deriveKeys(keys: string | readonly string[] | undefined): DerivedKey[] {
+  const problem = sealKeysProblem(keys)
+  if (problem !== null) throw new TypeError(`sealedStore: keys${problem}`)
+  const list = typeof keys === 'string' ? [keys] : (keys as readonly string[])
+  return list.map((secret) => {
     const raw = new Uint8Array(hkdfSync('sha256', secret, HKDF_SALT, HKDF_INFO, 32))
     const kid = createHash('sha256').update(raw).digest('hex').slice(0, 16)
     const key = webcrypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
