@@ -1,7 +1,9 @@
 // Request routing in the order Polar's stack applies it:
-//   1. auth middleware: a bearer token that is unknown, expired or revoked is
+//   1. the rate limit (429, empty body, retry-after; rate-limit.ts), before
+//      authentication, so it keys a token by the identity its last successful
+//      authentication cached;
+//   2. auth middleware: a bearer token that is unknown, expired or revoked is
 //      a 401 invalid_token on every /v1 path, before routing;
-//   2. the organization's rate limit (429, empty body, retry-after);
 //   3. Polar-Version: absent, 2026-04 or 2026-10, anything else 404;
 //   4. Starlette routing: 404, 405, or 307 to the path with/without the
 //      trailing slash;
@@ -14,10 +16,11 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { invalidToken, methodNotAllowed, empty, notFound, rateLimited } from './answers.js'
 import type { Answer } from './answers.js'
 import type { Stats } from './stats.js'
-import type { SlidingWindowLimiter } from './rate-limit.js'
+import type { PolarRateLimiter, RateLimitCaller } from './rate-limit.js'
 import type { AccessTokenRecord, CustomerRecord, FakeOrganization, MemberRecord, SessionRecord } from './state.js'
 import type { FakeFault } from './types.js'
 import { portalPage } from './portal-page.js'
+import { clockMs } from './clock.js'
 import * as handlers from './handlers.js'
 
 export type Subject =
@@ -29,7 +32,7 @@ export interface RouterDeps {
   org: FakeOrganization
   stats: Stats
   portalBaseUrl(): string
-  limiter(): SlidingWindowLimiter | null
+  limiter(): PolarRateLimiter | null
 }
 
 export interface RequestInfo {
@@ -41,6 +44,8 @@ export interface RequestInfo {
   search: string
   query: URLSearchParams
   headers: IncomingHttpHeaders
+  /** The client's address: the rate limit's bucket for requests without a token. */
+  clientIp: string
   body: Buffer
   routeKey: string
   payloadFault: FakeFault | undefined
@@ -146,18 +151,40 @@ export function classify(method: string, target: string): Pick<RequestInfo, 'pat
   return { pathname, rawPath, search, query: new URLSearchParams(search), routeKey }
 }
 
-/** FastAPI's get_authorization_scheme_param, then Polar's token lookup. */
-function authenticate(org: FakeOrganization, header: string | undefined): Subject | 'invalid' {
-  if (header === undefined) return { kind: 'anonymous' }
+/** FastAPI's get_authorization_scheme_param: the bearer token, or null. */
+function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null
   const space = header.indexOf(' ')
   const scheme = space < 0 ? header : header.slice(0, space)
   const credentials = space < 0 ? '' : header.slice(space + 1)
-  if (scheme.toLowerCase() !== 'bearer' || credentials === '') return { kind: 'anonymous' }
-  const token = org.accessToken(credentials)
-  if (token) return { kind: 'token', token }
-  const found = org.validSession(credentials)
+  return scheme.toLowerCase() === 'bearer' && credentials !== '' ? credentials : null
+}
+
+/** Polar's token lookup. */
+function authenticate(org: FakeOrganization, token: string | null): Subject | 'invalid' {
+  if (token === null) return { kind: 'anonymous' }
+  const access = org.accessToken(token)
+  if (access) return { kind: 'token', token: access }
+  const found = org.validSession(token)
   if (found) return { kind: 'session', ...found }
   return 'invalid'
+}
+
+/** AuthSubject.rate_limit_user: the bucket an authenticated subject counts against. */
+function rateLimitBucket(org: FakeOrganization, subject: Subject): string | null {
+  switch (subject.kind) {
+    case 'anonymous':
+      return null
+    case 'token':
+      return subject.token.kind === 'personal' ? `user:${org.userId}` : `organization:${org.id}`
+    case 'session':
+      return subject.member ? `member:${subject.member.id}` : `customer:${subject.customer.id}`
+  }
+}
+
+function identityOf(org: FakeOrganization, token: string): string | null {
+  const subject = authenticate(org, token)
+  return subject === 'invalid' ? null : rateLimitBucket(org, subject)
 }
 
 export function dispatch(deps: RouterDeps, req: RequestInfo): Answer {
@@ -171,13 +198,24 @@ export function dispatch(deps: RouterDeps, req: RequestInfo): Answer {
     return notFound()
   }
 
-  const subject = authenticate(deps.org, req.headers.authorization)
-  if (subject === 'invalid') return invalidToken()
-
-  if (subject.kind === 'token') {
-    const retryAfter = deps.limiter()?.hit() ?? null
+  const token = bearerToken(req.headers.authorization)
+  const limiter = deps.limiter()
+  if (limiter) {
+    const caller: RateLimitCaller =
+      token === null
+        ? { kind: 'anonymous', ip: req.clientIp }
+        : { kind: 'token', token, identity: () => identityOf(deps.org, token) }
+    const retryAfter = limiter.check(caller, clockMs(deps.org.clock))
     if (retryAfter !== null) return rateLimited(retryAfter)
   }
+
+  const subject = authenticate(deps.org, token)
+  if (subject === 'invalid') {
+    if (token !== null) limiter?.forgetIdentity(token)
+    return invalidToken()
+  }
+  const bucket = rateLimitBucket(deps.org, subject)
+  if (limiter && token !== null && bucket !== null) limiter.rememberIdentity(token, bucket, clockMs(deps.org.clock))
 
   const version = req.headers['polar-version']
   if (version !== undefined && !SUPPORTED_VERSIONS.has(version as string)) return notFound()

@@ -18,7 +18,7 @@ import { gatewayError, internalError, payloadTooLarge, rateLimited } from './ans
 import type { Answer } from './answers.js'
 import { FakeClock, formatMicros } from './clock.js'
 import { FaultQueue, isPayloadFault } from './faults.js'
-import { SlidingWindowLimiter } from './rate-limit.js'
+import { PolarRateLimiter } from './rate-limit.js'
 import { classify, dispatch } from './router.js'
 import type { RouterDeps } from './router.js'
 import { DEFAULT_SCOPES, FakeInputError, FakeOrganization, canonicalId } from './state.js'
@@ -61,7 +61,7 @@ class FakePolarServer implements FakePolar {
   private readonly clock: FakeClock
   private readonly statsImpl = new Stats(() => this.sockets.size)
   private readonly faults = new FaultQueue()
-  private readonly limiter: SlidingWindowLimiter | null
+  private readonly limiter: PolarRateLimiter | null
   private readonly server: Server
   private readonly sockets = new Set<Socket>()
   private readonly hung = new Set<ServerResponse>()
@@ -193,6 +193,7 @@ class FakePolarServer implements FakePolar {
         ...target,
         method,
         headers: req.headers,
+        clientIp: req.socket.remoteAddress ?? '127.0.0.1',
         body: read.body,
         payloadFault: fault && isPayloadFault(fault) ? fault : undefined,
         params: {},
@@ -375,15 +376,20 @@ function checkMs(value: unknown, what: string, min = -Infinity): number {
   return value
 }
 
-function makeLimiter(option: FakePolarOptions['rateLimit']): SlidingWindowLimiter | null {
+function makeLimiter(option: FakePolarOptions['rateLimit']): PolarRateLimiter | null {
   if (option === undefined || option === false) return null
-  if (typeof option !== 'object' || option === null) throw new TypeError('startFakePolar(): rateLimit must be false or { limit, windowMs? }')
+  const shape = 'startFakePolar(): rateLimit must be false or { limit, windowMs?, pendingAuthLimit? }'
+  if (typeof option !== 'object' || option === null) throw new TypeError(shape)
   if (!Number.isInteger(option.limit) || option.limit < 0) throw new TypeError('startFakePolar(): rateLimit.limit must be an integer >= 0')
   const windowMs = option.windowMs ?? 60_000
   if (!(typeof windowMs === 'number' && Number.isFinite(windowMs) && windowMs > 0)) {
     throw new TypeError('startFakePolar(): rateLimit.windowMs must be a positive number')
   }
-  return new SlidingWindowLimiter(option.limit, windowMs)
+  const pending = option.pendingAuthLimit ?? 60
+  if (pending !== false && (!Number.isInteger(pending) || pending < 0)) {
+    throw new TypeError('startFakePolar(): rateLimit.pendingAuthLimit must be an integer >= 0, or false')
+  }
+  return new PolarRateLimiter({ limit: option.limit, windowMs, pendingAuthLimit: pending === false ? null : pending })
 }
 
 function memberSnapshot(m: MemberRecord): FakeMember {

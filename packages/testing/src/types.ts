@@ -20,10 +20,28 @@ export interface FakePolarOptions {
   latencyMs?: number
   /** The fake server's clock = real clock + offset. Default 0. */
   clockOffsetMs?: number
-  /** Default false. `{ limit: 500 }` is Polar production (per minute, per organization, all tokens). */
-  rateLimit?: { limit: number; windowMs?: number } | false
+  /**
+   * Default false. `{ limit: 500 }` is Polar production, `{ limit: 100 }` sandbox: fixed one-minute
+   * windows per organization (organization tokens), per user (personal tokens), per customer or
+   * member (session tokens), per IP (no token); a refused request gets 429 with `retry-after: 60`.
+   */
+  rateLimit?: RateLimitOption | false
   /** Customers created at start. */
   seed?: FakeCustomerInput[]
+}
+
+export interface RateLimitOption {
+  /** Requests a bucket may make per window. */
+  limit: number
+  /** Default 60_000. The 429's retry-after is this whole window, in seconds. */
+  windowMs?: number
+  /**
+   * Polar's `pending_auth` rule. Default 60: a token Polar has not authenticated in the last 5
+   * minutes (first use, idle, or invalid) counts against its own bucket of 60 a window instead of
+   * its organization's. `false`: every request of a valid token counts against its organization
+   * (or user) from the first, and invalid tokens are not limited.
+   */
+  pendingAuthLimit?: number | false
 }
 
 export interface FakePolar {
