@@ -14,7 +14,7 @@ import {
   unauthorized,
 } from './answers.js'
 import type { Answer } from './answers.js'
-import type { RequestInfo, RouterDeps, Subject } from './router.js'
+import type { RequestInfo, RouterDeps, Subject } from './request.js'
 import { decodeBody } from './json-body.js'
 import {
   customerJson,
