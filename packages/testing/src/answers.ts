@@ -53,8 +53,14 @@ export function insufficientScope(): Answer {
   )
 }
 
-export function notFound(): Answer {
+/** Polar's ResourceNotFound: a route that exists, for a resource that does not. */
+export function resourceNotFound(): Answer {
   return json(404, { error: 'ResourceNotFound', detail: 'Not found' })
+}
+
+/** Starlette's 404 (FastAPI's HTTPException handler): no route for the path, or an unsupported Polar-Version. */
+export function routeNotFound(): Answer {
+  return json(404, { detail: 'Not Found' })
 }
 
 export function methodNotAllowed(allowed: string[]): Answer {

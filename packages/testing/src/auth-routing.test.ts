@@ -5,7 +5,7 @@ import {
   INSUFFICIENT_SCOPE_BODY,
   INVALID_TOKEN_BODY,
   INVALID_TOKEN_HEADER,
-  NOT_FOUND_BODY,
+  ROUTE_NOT_FOUND_BODY,
   UNAUTHORIZED_BODY,
   call,
   createSession,
@@ -127,10 +127,10 @@ describe('order: token → JSON parse → subject and scope → schema → looku
 })
 
 describe('routing', () => {
-  it('unknown /v1 path: token check first, then 404 ResourceNotFound', async () => {
+  it("unknown path: token check first, then Starlette's 404 {\"detail\":\"Not Found\"}", async () => {
     const ok = await call(fake, 'GET', '/v1/does-not-exist')
     expect(ok.status).toBe(404)
-    expect(ok.text).toBe(NOT_FOUND_BODY)
+    expect(ok.text).toBe(ROUTE_NOT_FOUND_BODY)
     expect(ok.headers.get('content-type')).toBe('application/json')
     const bad = await call(fake, 'GET', '/v1/does-not-exist', { token: 'polar_oat_bad' })
     expect(bad.status).toBe(401)
@@ -138,10 +138,15 @@ describe('routing', () => {
     expect(anonymous.status).toBe(404)
   })
 
-  it('paths outside /v1 are not token-checked', async () => {
-    const r = await call(fake, 'GET', '/favicon.ico', { token: 'polar_oat_bad' })
+  it('paths outside /v1 are the API host too (token-checked, 404 detail); the portal page is the frontend', async () => {
+    const r = await call(fake, 'GET', '/favicon.ico', { token: null })
     expect(r.status).toBe(404)
-    expect(r.text).toBe(NOT_FOUND_BODY)
+    expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+    expect((await call(fake, 'GET', '/favicon.ico', { token: 'polar_oat_bad' })).status).toBe(401)
+    const portal = await call(fake, 'GET', '/acme/portal', { token: 'polar_oat_bad', headers: { 'polar-version': 'nope' } })
+    expect(portal.status).toBe(401)
+    expect(portal.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(portal.headers.get('polar-version')).toBeNull()
   })
 
   it('wrong method on a known path: 405 with Allow', async () => {
@@ -168,18 +173,42 @@ describe('routing', () => {
     expect(followed.status).toBe(201)
   })
 
-  it('Polar-Version: absent, 2026-04 and 2026-10 pass; anything else is 404', async () => {
-    for (const version of ['2026-04', '2026-10']) {
-      const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version } })
+  it('Polar-Version: absent, empty, 2026-04 and 2026-10 pass and are echoed; anything else is 404 {"detail":"Not Found"}', async () => {
+    const absent = await createSession(fake, { external_customer_id: 'usr_1' })
+    expect(absent.headers.get('polar-version')).toBe('2026-04')
+    for (const [version, echoed] of [['2026-04', '2026-04'], ['2026-10', '2026-10'], ['', '2026-04']]) {
+      const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version as string } })
       expect(r.status, version).toBe(201)
+      expect(r.headers.get('polar-version')).toBe(echoed)
     }
-    for (const version of ['2025-01', 'latest', '']) {
+    for (const version of ['2025-01', 'latest', '2026-4', '2026-04-01']) {
       const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version } })
       expect(r.status, version).toBe(404)
-      expect(r.text).toBe(NOT_FOUND_BODY)
+      expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+      expect(r.headers.get('polar-version')).toBeNull()
     }
-    const bad = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': 'x' } })
-    expect(bad.status).toBe(401)
+  })
+
+  it('the version is checked before the token: a bad version with a bad token is 404, not 401', async () => {
+    const r = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': 'x' } })
+    expect(r.status).toBe(404)
+    expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+    const good = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': '2026-10' } })
+    expect(good.status).toBe(401)
+    expect(good.headers.get('polar-version')).toBe('2026-10')
+  })
+
+  it('the version is checked before the rate limit: a bad version is 404 even when the bucket is empty', async () => {
+    const limited = await startFakePolar({ rateLimit: { limit: 0, pendingAuthLimit: false } })
+    try {
+      expect((await call(limited, 'GET', '/v1/customers/')).status).toBe(429)
+      const r = await call(limited, 'GET', '/v1/customers/', { headers: { 'polar-version': '1999-01' } })
+      expect(r.status).toBe(404)
+      expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+      expect(limited.stats.rateLimited).toBe(1)
+    } finally {
+      await limited.close()
+    }
   })
 
   it('counts requests under their route template', async () => {

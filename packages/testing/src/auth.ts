@@ -13,9 +13,13 @@ export function bearerToken(header: string | undefined): string | null {
   return scheme.toLowerCase() === 'bearer' && credentials !== '' ? credentials : null
 }
 
-/** Polar's token lookup: 'invalid' for a token that matches nothing live. */
+/**
+ * Polar's token lookup: 'invalid' for a token that matches nothing live. A token with
+ * non-ASCII characters counts as no token (get_bearer_token's isascii check).
+ */
 export function authenticate(org: FakeOrganization, token: string | null): Subject | 'invalid' {
-  if (token === null) return { kind: 'anonymous' }
+  // eslint-disable-next-line no-control-regex
+  if (token === null || !/^[\x00-\x7f]*$/.test(token)) return { kind: 'anonymous' }
   const access = org.accessToken(token)
   if (access) return { kind: 'token', token: access }
   const found = org.validSession(token)

@@ -8,7 +8,7 @@ import {
   insufficientScope,
   json,
   jsonInvalid,
-  notFound,
+  resourceNotFound,
   polarValidationError,
   requestValidationError,
   unauthorized,
@@ -148,14 +148,14 @@ export function getCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subj
   const denied = requireToken(subject, 'customers:read', 'customers:write')
   if (denied) return denied
   const customer = deps.org.customerByExternalId(req.params.external_id as string)
-  return customer ? json(200, customerJson(deps.org, customer)) : notFound()
+  return customer ? json(200, customerJson(deps.org, customer)) : resourceNotFound()
 }
 
 export function deleteCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
   const denied = requireToken(subject, 'customers:write')
   if (denied) return denied
   const customer = deps.org.customerByExternalId(req.params.external_id as string)
-  return deps.org.deleteCustomer(customer) ? empty(204) : notFound()
+  return deps.org.deleteCustomer(customer) ? empty(204) : resourceNotFound()
 }
 
 function customerFromPath(deps: RouterDeps, req: RequestInfo): { customer: CustomerRecord | undefined } | Answer {
@@ -169,7 +169,7 @@ export function getCustomer(deps: RouterDeps, req: RequestInfo, subject: Subject
   if (denied) return denied
   const found = customerFromPath(deps, req)
   if ('status' in found) return found
-  return found.customer ? json(200, customerJson(deps.org, found.customer)) : notFound()
+  return found.customer ? json(200, customerJson(deps.org, found.customer)) : resourceNotFound()
 }
 
 export function deleteCustomer(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
@@ -177,7 +177,7 @@ export function deleteCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   if (denied) return denied
   const found = customerFromPath(deps, req)
   if ('status' in found) return found
-  return deps.org.deleteCustomer(found.customer) ? empty(204) : notFound()
+  return deps.org.deleteCustomer(found.customer) ? empty(204) : resourceNotFound()
 }
 
 /** GET /v1/customers/: page, limit (at most 100) and an exact, case-insensitive email filter. */

@@ -85,6 +85,8 @@ export const UNAUTHORIZED_BODY = '{"error":"Unauthorized","detail":"Unauthorized
 export const INSUFFICIENT_SCOPE_BODY =
   '{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token."}'
 export const NOT_FOUND_BODY = '{"error":"ResourceNotFound","detail":"Not found"}'
+/** Starlette's 404: no route, or an unsupported Polar-Version. */
+export const ROUTE_NOT_FOUND_BODY = '{"detail":"Not Found"}'
 
 /** Header names of a fetch Response (the DOM lib here has no Headers iterator typings). */
 export function headerNames(headers: Headers): string[] {

@@ -1,43 +1,64 @@
-// Request routing in the order Polar's stack applies it:
-//   1. the rate limit (429, empty body, retry-after; rate-limit.ts), before
-//      authentication, so it keys a token by the identity its last successful
-//      authentication cached;
-//   2. auth middleware: a bearer token that is unknown, expired or revoked is
-//      a 401 invalid_token on every /v1 path, before routing;
-//   3. Polar-Version: absent, 2026-04 or 2026-10, anything else 404;
-//   4. Starlette routing: 404, 405, or 307 to the path with/without the
-//      trailing slash;
+// A request through Polar's stack, outermost middleware first (server/polar/app.py:
+// add_middleware() puts each new one outside the ones before it):
+//   1. APIVersionMiddleware: Polar-Version absent or empty, 2026-04 or 2026-10;
+//      anything else 404 {"detail":"Not Found"}. Every answer behind it carries
+//      the version as a Polar-Version header;
+//   2. the rate limit on /v1 paths (429, empty body, retry-after; rate-limit.ts),
+//      before authentication, so it keys a token by the identity its last
+//      successful authentication cached;
+//   3. AuthSubjectMiddleware: a bearer token that is unknown, expired or revoked
+//      is a 401 invalid_token on every path, before routing;
+//   4. Starlette routing: 404 {"detail":"Not Found"}, 405, or 307 to the path
+//      with/without the trailing slash;
 //   5. the endpoint: JSON parse (422 json_invalid) → auth subject and scope
 //      (401/403) → schema (422) → lookups (422/404). Endpoints live in
 //      handlers.ts.
-// Paths outside /v1 are the portal frontend (GET /{slug}/portal) or 404.
-// Who is asking is auth.ts; what routes exist is routes.ts.
+// GET /{slug}/portal is the portal frontend, another host on Polar: none of the
+// API's middleware applies to it. Who is asking is auth.ts; what routes exist
+// is routes.ts.
 
-import { invalidToken, methodNotAllowed, empty, notFound, rateLimited } from './answers.js'
+import { invalidToken, methodNotAllowed, empty, rateLimited, routeNotFound } from './answers.js'
 import type { Answer } from './answers.js'
 import { authenticate, bearerToken, rateLimitBucket, tokenBucket } from './auth.js'
 import { clockMs } from './clock.js'
 import { portalPage } from './portal-page.js'
 import type { RateLimitCaller } from './rate-limit.js'
-import type { RequestInfo, RouterDeps } from './request.js'
+import type { RequestInfo, RouterDeps, Subject } from './request.js'
 import { PORTAL_PAGE, match, slashAlternative } from './routes.js'
 
-const SUPPORTED_VERSIONS = new Set(['2026-04', '2026-10'])
+/** CURRENT_API_VERSION first: the default. */
+const SUPPORTED_VERSIONS = ['2026-04', '2026-10']
 
 export function dispatch(deps: RouterDeps, req: RequestInfo): Answer {
-  const { pathname, method } = req
-  if (pathname !== '/v1' && !pathname.startsWith('/v1/')) {
-    const portal = PORTAL_PAGE.exec(pathname)
-    if (portal && (method === 'GET' || method === 'HEAD')) {
-      const answer = portalPage(deps.org, portal[1] as string, req.query)
-      return method === 'HEAD' ? { ...answer, body: '' } : answer
-    }
-    return notFound()
+  const portal = PORTAL_PAGE.exec(req.pathname)
+  if (portal && (req.method === 'GET' || req.method === 'HEAD')) {
+    const answer = portalPage(deps.org, portal[1] as string, req.query)
+    return req.method === 'HEAD' ? { ...answer, body: '' } : answer
   }
+  const version = apiVersion(req.headers['polar-version'])
+  if (version === null) return routeNotFound()
+  const answer = behindVersion(deps, req)
+  return { ...answer, headers: { ...answer.headers, 'polar-version': version } }
+}
 
+/**
+ * APIVersion.from_scope: an absent or empty header is the default version; otherwise
+ * YYYY-MM (re.fullmatch) naming a supported version. null: 404.
+ */
+function apiVersion(header: string | string[] | undefined): string | null {
+  const raw = Array.isArray(header) ? header[0] : header
+  if (raw === undefined || raw === '') return SUPPORTED_VERSIONS[0] as string
+  const m = /^(\d{4})-(\d{2})$/.exec(raw)
+  if (!m) return null
+  const canonical = `${Number(m[1])}-${String(Number(m[2])).padStart(2, '0')}`
+  return SUPPORTED_VERSIONS.includes(canonical) ? canonical : null
+}
+
+function behindVersion(deps: RouterDeps, req: RequestInfo): Answer {
   const token = bearerToken(req.headers.authorization)
   const limiter = deps.limiter()
-  if (limiter) {
+  // rate_limit.py's rules are keyed by the regex ^/v1.
+  if (limiter && req.pathname.startsWith('/v1')) {
     const caller: RateLimitCaller =
       token === null
         ? { kind: 'anonymous', ip: req.clientIp }
@@ -53,19 +74,19 @@ export function dispatch(deps: RouterDeps, req: RequestInfo): Answer {
   }
   const bucket = rateLimitBucket(deps.org, subject)
   if (limiter && token !== null && bucket !== null) limiter.rememberIdentity(token, bucket, clockMs(deps.org.clock))
+  return route(deps, req, subject)
+}
 
-  const version = req.headers['polar-version']
-  if (version !== undefined && !SUPPORTED_VERSIONS.has(version as string)) return notFound()
-
-  const m = match(method, pathname)
+function route(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
+  const m = match(req.method, req.pathname)
   if (m.route) return m.route.handler(deps, { ...req, params: m.params }, subject)
   if (m.allowed.length > 0) return methodNotAllowed(m.allowed)
 
   // Starlette's redirect_slashes: 307 to the other spelling when that one routes.
-  if (slashAlternative(pathname) !== null) {
+  if (slashAlternative(req.pathname) !== null) {
     const rawAlternative = req.rawPath.endsWith('/') ? req.rawPath.slice(0, -1) : `${req.rawPath}/`
     const host = req.headers.host ?? '127.0.0.1'
     return empty(307, { location: `http://${host}${rawAlternative}${req.search}`, 'content-length': '0' })
   }
-  return notFound()
+  return routeNotFound()
 }
