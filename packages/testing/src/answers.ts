@@ -89,8 +89,31 @@ export function bodyParseError(): Answer {
   return json(400, { detail: 'There was an error parsing the body' })
 }
 
-export function payloadTooLarge(limit: number): Answer {
-  return json(413, { detail: `Request body exceeds ${limit} bytes` }, { connection: 'close' })
+/**
+ * What Python's json.dumps() writes by default (MaxBodySizeMiddleware, authlib): ", " and
+ * ": " between items, non-ASCII escaped. For flat objects of strings, all these answers hold.
+ */
+export function pythonJson(value: Record<string, string>): string {
+  const quote = (text: string) => JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return `{${Object.entries(value).map(([k, v]) => `${quote(k)}: ${quote(v)}`).join(', ')}}`
+}
+
+/** MaxBodySizeMiddleware: a POST, PUT or PATCH without Content-Length (chunked). */
+export function lengthRequired(): Answer {
+  return {
+    status: 411,
+    headers: { 'content-type': JSON_TYPE },
+    body: pythonJson({ error: 'LengthRequired', detail: 'A Content-Length header is required.' }),
+  }
+}
+
+/** MaxBodySizeMiddleware: a declared Content-Length over the limit. */
+export function requestBodyTooLarge(limit: number): Answer {
+  return {
+    status: 413,
+    headers: { 'content-type': JSON_TYPE },
+    body: pythonJson({ error: 'RequestBodyTooLarge', detail: `Request body exceeded the maximum allowed size of ${limit} bytes.` }),
+  }
 }
 
 /** Polar's rate limiter: an empty body and retry-after in whole seconds, nothing else. */

@@ -3,22 +3,33 @@
 //   1. APIVersionMiddleware: Polar-Version absent or empty, 2026-04 or 2026-10;
 //      anything else 404 {"detail":"Not Found"}. Every answer behind it carries
 //      the version as a Polar-Version header;
-//   2. the rate limit on /v1 paths (429, empty body, retry-after; rate-limit.ts),
+//   2. MaxBodySizeMiddleware, on the headers alone: 411 for a POST, PUT or
+//      PATCH without Content-Length (chunked), 413 above 10 MiB;
+//   3. the rate limit on /v1 paths (429, empty body, retry-after; rate-limit.ts),
 //      before authentication, so it keys a token by the identity its last
 //      successful authentication cached;
-//   3. AuthSubjectMiddleware: a bearer token that is unknown, expired or revoked
+//   4. AuthSubjectMiddleware: a bearer token that is unknown, expired or revoked
 //      is a 401 invalid_token on every path, before routing;
-//   4. Starlette routing: 404 {"detail":"Not Found"}, 405, or 307 to the path
+//   5. Starlette routing: 404 {"detail":"Not Found"}, 405, or 307 to the path
 //      with/without the trailing slash;
-//   5. the endpoint: JSON parse (422 json_invalid) → auth subject and scope
+//   6. the endpoint: JSON parse (422 json_invalid) → auth subject and scope
 //      (401/403) → schema (422) → lookups (422/404). Endpoints live in
 //      handlers.ts.
 // GET /{slug}/portal is the portal frontend, another host on Polar: none of the
 // API's middleware applies to it. Who is asking is auth.ts; what routes exist
 // is routes.ts.
 
-import { invalidToken, methodNotAllowed, empty, rateLimited, routeNotFound } from './answers.js'
+import {
+  empty,
+  invalidToken,
+  lengthRequired,
+  methodNotAllowed,
+  rateLimited,
+  requestBodyTooLarge,
+  routeNotFound,
+} from './answers.js'
 import type { Answer } from './answers.js'
+import { MAX_BODY_BYTES, bodySizeVerdict } from './body-reader.js'
 import { authenticate, bearerToken, rateLimitBucket, tokenBucket } from './auth.js'
 import { clockMs } from './clock.js'
 import { portalPage } from './portal-page.js'
@@ -55,6 +66,10 @@ function apiVersion(header: string | string[] | undefined): string | null {
 }
 
 function behindVersion(deps: RouterDeps, req: RequestInfo): Answer {
+  const size = bodySizeVerdict(req.method, req.headers['content-length'])
+  if (size === 411) return lengthRequired()
+  if (size === 413) return requestBodyTooLarge(MAX_BODY_BYTES)
+
   const token = bearerToken(req.headers.authorization)
   const limiter = deps.limiter()
   // rate_limit.py's rules are keyed by the regex ^/v1.

@@ -1,9 +1,9 @@
 // The loopback HTTP server and the FakePolar handle tests hold.
 //
-// Lifecycle of a request: count it → take a fault → read the body (1 MiB
-// limit; larger bodies are drained up to 16 MiB and answered 413, beyond that
-// the socket is cut) → transport fault, or route it → wait the latency →
-// write the answer (unless the client has gone or close() was called).
+// Lifecycle of a request: count it → take a fault → read the body (unless
+// Polar would refuse it unread: body-reader.ts) → transport fault, or route it
+// (router.ts) → wait the latency → write the answer (unless the client has
+// gone or close() was called).
 // Handlers are synchronous, so state changes happen in arrival order and
 // counts stay exact under any concurrency.
 //
@@ -14,8 +14,9 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { randomUUID } from 'node:crypto'
-import { gatewayError, internalError, payloadTooLarge, rateLimited } from './answers.js'
+import { gatewayError, internalError, rateLimited } from './answers.js'
 import type { Answer } from './answers.js'
+import { readBody } from './body-reader.js'
 import { FakeClock, formatMicros } from './clock.js'
 import { FaultQueue, isPayloadFault } from './faults.js'
 import { PolarRateLimiter } from './rate-limit.js'
@@ -37,17 +38,12 @@ import type {
 } from './types.js'
 import { parseUuid } from './validation.js'
 
-const BODY_LIMIT = 1024 * 1024
-const DRAIN_LIMIT = 16 * 1024 * 1024
-
 /** Starts a fake Polar API on 127.0.0.1. */
 export async function startFakePolar(options: FakePolarOptions = {}): Promise<FakePolar> {
   const fake = new FakePolarServer(options)
   await fake.listen(options.port ?? 0)
   return fake
 }
-
-type BodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' }
 
 interface PendingDelay {
   timer: NodeJS.Timeout
@@ -187,15 +183,13 @@ class FakePolarServer implements FakePolar {
           : fault.status === 500
             ? internalError()
             : gatewayError(fault.status)
-    } else if (read.kind === 'too-large') {
-      answer = payloadTooLarge(BODY_LIMIT)
     } else {
       answer = dispatch(this.deps, {
         ...target,
         method,
         headers: req.headers,
         clientIp: req.socket.remoteAddress ?? '127.0.0.1',
-        body: read.body,
+        body: read.kind === 'ok' ? read.body : Buffer.alloc(0),
         payloadFault: fault && isPayloadFault(fault) ? fault : undefined,
         params: {},
       })
@@ -205,6 +199,8 @@ class FakePolarServer implements FakePolar {
       answer = { ...answer, body: answer.body.slice(0, Math.floor(answer.body.length / 2)) }
     }
     if (answer.status === 429) this.statsImpl.countRateLimited()
+    // The body was left unread: the connection cannot carry another request.
+    if (read.kind === 'unread') answer = { ...answer, headers: { ...answer.headers, connection: 'close' } }
     this.write(res, answer)
   }
 
@@ -330,34 +326,6 @@ class FakePolarServer implements FakePolar {
     })
     return this.closing
   }
-}
-
-function readBody(req: IncomingMessage): Promise<BodyRead> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > DRAIN_LIMIT) {
-    req.socket.destroy()
-    return Promise.resolve({ kind: 'aborted' })
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let done = false
-    const finish = (result: BodyRead) => {
-      if (done) return
-      done = true
-      resolve(result)
-    }
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > DRAIN_LIMIT) {
-        req.socket.destroy()
-        finish({ kind: 'aborted' })
-      } else if (size <= BODY_LIMIT) chunks.push(chunk)
-    })
-    req.on('end', () => finish(size > BODY_LIMIT ? { kind: 'too-large' } : { kind: 'ok', body: Buffer.concat(chunks, size) }))
-    req.on('error', () => finish({ kind: 'aborted' }))
-    req.on('close', () => finish({ kind: 'aborted' }))
-  })
 }
 
 /** A TCP RST where the platform allows it, so the client sees ECONNRESET. */
