@@ -6,6 +6,7 @@ import {
   bodyParseError,
   empty,
   insufficientScope,
+  internalError,
   json,
   jsonInvalid,
   resourceNotFound,
@@ -28,13 +29,15 @@ import { validateCustomerCreate, validateSessionCreate } from './schemas.js'
 import { checkUuid4 } from './validation.js'
 import type { ErrorItem } from './validation.js'
 
-type Body = { ok: true; value: unknown } | { ok: false; answer: Answer }
+type Body = { ok: true; value: unknown; undecodable?: true } | { ok: false; answer: Answer }
 
 /** FastAPI reads and parses the body before it resolves the auth dependency. */
 function readJson(req: RequestInfo): Body {
   const decoded = decodeBody(req.body, req.headers['content-type'])
   if (decoded.kind === 'json_invalid') return { ok: false, answer: jsonInvalid(decoded.pos, decoded.msg) }
   if (decoded.kind === 'unparseable') return { ok: false, answer: bodyParseError() }
+  // Not parsed, so no error yet: the schema fails it after the auth checks, and writing that 422 fails.
+  if (decoded.kind === 'undecodable') return { ok: true, value: null, undecodable: true }
   return { ok: true, value: decoded.kind === 'none' ? null : decoded.value }
 }
 
@@ -52,6 +55,7 @@ export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subje
   if (!body.ok) return body.answer
   const denied = requireToken(subject, 'customer_sessions:write')
   if (denied) return denied
+  if (body.undecodable) return internalError()
   const input = validateSessionCreate(body.value)
   if (!input.ok) return requestValidationError(input.errors)
   const { org } = deps
@@ -111,6 +115,7 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   if (!body.ok) return body.answer
   const denied = requireToken(subject, 'customers:write')
   if (denied) return denied
+  if (body.undecodable) return internalError()
   const input = validateCustomerCreate(body.value)
   if (!input.ok) return requestValidationError(input.errors)
   const { org } = deps

@@ -109,7 +109,8 @@ export interface CustomerCreate {
 
 export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
   if (body === null) return { ok: false, errors: [missing(['body'], null)] }
-  if (!isPlainObject(body)) return { ok: false, errors: [modelType(['body'], body)] }
+  // _customer_create_type() reads a non-dict's `type` attribute, defaulting to "individual".
+  if (!isPlainObject(body)) return { ok: false, errors: [modelType(['body', 'individual'], body)] }
   const tag = has(body, 'type') ? body.type : 'individual'
   if (tag !== 'individual' && tag !== 'team') {
     return {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import type { FakeCustomer, FakePolar } from './types.js'
-import { TIMESTAMP, UUID4, call, createSession, micros } from './http.test-helpers.js'
+import { TIMESTAMP, UUID4, call, createSession, micros, rawRequest } from './http.test-helpers.js'
 
 type Json = Record<string, any>
 
@@ -281,6 +281,43 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
       headers: { 'content-type': 'application/vnd.api+json; charset=utf-8' },
     })
     expect(vendorJson.status).toBe(201)
+  })
+
+  it('does not parse a body sent without Content-Type (FastAPI 0.136 is strict): 422, no session', async () => {
+    const body = '{"external_customer_id":"usr_1337"}'
+    const r = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', headers: { authorization: `Bearer ${fake.accessToken}` }, body })
+    expect(r.status).toBe(422)
+    const detail = (JSON.parse(r.body) as Json).detail
+    expect(detail.map((d: Json) => [d.type, d.loc, d.input])).toEqual([
+      ['model_attributes_type', ['body', 'CustomerSessionCustomerIDCreate'], body],
+      ['model_attributes_type', ['body', 'CustomerSessionCustomerExternalIDCreate'], body],
+    ])
+    const customer = await rawRequest(fake, {
+      method: 'POST',
+      path: '/v1/customers/',
+      headers: { authorization: `Bearer ${fake.accessToken}` },
+      body: '{"email":"new@acme.dev"}',
+    })
+    expect(customer.status).toBe(422)
+    expect(JSON.parse(customer.body)).toEqual({
+      error: 'RequestValidationError',
+      detail: [
+        {
+          type: 'model_attributes_type',
+          loc: ['body', 'individual'],
+          msg: 'Input should be a valid dictionary or object to extract fields from',
+          input: '{"email":"new@acme.dev"}',
+        },
+      ],
+    })
+  })
+
+  it('a non-JSON body that is not UTF-8 cannot be put into the 422: 500 (after the auth checks)', async () => {
+    const bytes = Buffer.from([0x7b, 0xff, 0x7d])
+    const r = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', headers: { authorization: `Bearer ${fake.accessToken}` }, body: bytes })
+    expect(r.status).toBe(500)
+    const anonymous = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', body: bytes })
+    expect(anonymous.status).toBe(401)
   })
 
   it('answers 400 for a body that is not UTF-8 (FastAPI cannot decode it)', async () => {
