@@ -1,6 +1,7 @@
 // Every answer the fake gives, as data. Handlers return an Answer; the server
 // writes it after the configured latency. The error bodies are Polar's, byte
-// for byte (compact JSON, as Starlette's JSONResponse writes it).
+// for byte: compact JSON where Starlette's JSONResponse writes them, json.dumps
+// output (", " and ": ") where Polar's middleware or authlib write them.
 
 import type { ErrorItem } from './validation.js'
 
@@ -29,28 +30,41 @@ export const INVALID_TOKEN_DESCRIPTION =
 export const INSUFFICIENT_SCOPE_DESCRIPTION =
   'The request requires higher privileges than provided by the access token.'
 
-/** Unknown, expired, revoked or wrong-environment token: checked before routing. */
-export function invalidToken(): Answer {
-  return json(
-    401,
-    { error: 'invalid_token', error_description: INVALID_TOKEN_DESCRIPTION },
-    { 'www-authenticate': `Bearer realm="polar", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"` },
-  )
+/**
+ * authlib's OAuth2Error answers, as Polar's oauth2_error_exception_handler writes them: the body
+ * through json.dumps, authlib's JSON headers (no-store, no-cache), then the Bearer challenge with
+ * realm, extra attributes, error and error_description in that order.
+ */
+function oauth2Error(status: number, error: string, description: string, extra: Record<string, string> = {}): Answer {
+  const attributes = [`realm="polar"`, ...Object.entries(extra).map(([k, v]) => `${k}="${v}"`), `error="${error}"`, `error_description="${description}"`]
+  return {
+    status,
+    headers: {
+      'content-type': JSON_TYPE,
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+      'www-authenticate': `Bearer ${attributes.join(', ')}`,
+    },
+    body: pythonJson({ error, error_description: description }),
+  }
 }
 
-/** No token, or a token of the wrong kind for the endpoint. */
+/** Unknown, expired, revoked or wrong-environment token: AuthSubjectMiddleware, before routing. */
+export function invalidToken(): Answer {
+  return oauth2Error(401, 'invalid_token', INVALID_TOKEN_DESCRIPTION)
+}
+
+/** No token, or a token of the wrong kind for the endpoint (Polar's Unauthorized, a PolarError). */
 export function unauthorized(): Answer {
   return json(401, { error: 'Unauthorized', detail: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="polar"' })
 }
 
-export function insufficientScope(): Answer {
-  return json(
-    403,
-    { error: 'insufficient_scope', error_description: INSUFFICIENT_SCOPE_DESCRIPTION },
-    {
-      'www-authenticate': `Bearer realm="polar", error="insufficient_scope", error_description="${INSUFFICIENT_SCOPE_DESCRIPTION}"`,
-    },
-  )
+/**
+ * Polar's InsufficientScopeError: the endpoint's required scopes in the challenge's `scope`.
+ * Polar joins a Python set, whose order varies between processes; the fake sorts them.
+ */
+export function insufficientScope(requiredScopes: readonly string[]): Answer {
+  return oauth2Error(403, 'insufficient_scope', INSUFFICIENT_SCOPE_DESCRIPTION, { scope: [...requiredScopes].sort().join(' ') })
 }
 
 /** Polar's ResourceNotFound: a route that exists, for a resource that does not. */

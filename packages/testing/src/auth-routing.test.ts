@@ -62,11 +62,35 @@ describe('authentication', () => {
     expect(r.text).toBe(UNAUTHORIZED_BODY)
   })
 
-  it('a token without customer_sessions:write: 403 insufficient_scope', async () => {
+  it('a token without customer_sessions:write: 403 insufficient_scope naming the scope, as authlib writes it', async () => {
     const token = fake.addAccessToken({ scopes: ['customers:read'] })
     const r = await createSession(fake, { external_customer_id: 'usr_1' }, { token })
     expect(r.status).toBe(403)
     expect(r.text).toBe(INSUFFICIENT_SCOPE_BODY)
+    expect(r.headers.get('www-authenticate')).toBe(
+      'Bearer realm="polar", scope="customer_sessions:write", error="insufficient_scope", ' +
+        'error_description="The request requires higher privileges than provided by the access token."',
+    )
+    expect(r.headers.get('cache-control')).toBe('no-store')
+    expect(r.headers.get('pragma')).toBe('no-cache')
+    const read = await call(fake, 'GET', '/v1/customers/', { token: fake.addAccessToken({ scopes: ['customer_sessions:write'] }) })
+    expect(read.status).toBe(403)
+    expect(read.headers.get('www-authenticate')).toMatch(/^Bearer realm="polar", scope="customers:read customers:write", error="insufficient_scope"/)
+  })
+
+  it('token errors are json.dumps output with no-store and no-cache; other answers are private, no-store', async () => {
+    const invalid = await createSession(fake, { external_customer_id: 'usr_1' }, { token: generatePolarToken('polar_oat_') })
+    expect(invalid.text).toBe(
+      '{"error": "invalid_token", "error_description": "The access token provided is expired, revoked, malformed, or invalid for other reasons."}',
+    )
+    expect(invalid.headers.get('cache-control')).toBe('no-store')
+    expect(invalid.headers.get('pragma')).toBe('no-cache')
+    const missing = await createSession(fake, { external_customer_id: 'usr_1' }, { token: null })
+    expect(missing.text).toBe(UNAUTHORIZED_BODY)
+    expect(missing.headers.get('cache-control')).toBe('private, no-store')
+    expect(missing.headers.get('pragma')).toBeNull()
+    const created = await createSession(fake, { external_customer_id: 'usr_1' })
+    expect(created.headers.get('cache-control')).toBe('private, no-store')
   })
 
   it('personal access tokens are accepted', async () => {

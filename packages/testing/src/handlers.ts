@@ -41,10 +41,10 @@ function readJson(req: RequestInfo): Body {
   return { ok: true, value: decoded.kind === 'none' ? null : decoded.value }
 }
 
-/** An organization (or personal) token holding one of `scopes`. */
+/** An organization (or personal) token holding one of `scopes` (Polar's Authenticator). */
 function requireToken(subject: Subject, ...scopes: string[]): Answer | null {
   if (subject.kind !== 'token') return unauthorized()
-  if (!scopes.some((s) => subject.token.scopes.has(s))) return insufficientScope()
+  if (!scopes.some((s) => subject.token.scopes.has(s))) return insufficientScope(scopes)
   return null
 }
 

@@ -10,7 +10,8 @@
 //      successful authentication cached;
 //   4. AuthSubjectMiddleware: a bearer token that is unknown, expired or revoked
 //      is a 401 invalid_token on every path, before routing;
-//   5. Starlette routing: 404 {"detail":"Not Found"}, 405, or 307 to the path
+//   5. CacheControlMiddleware (Cache-Control: private, no-store unless set),
+//      then Starlette routing: 404 {"detail":"Not Found"}, 405, or 307 to the path
 //      with/without the trailing slash;
 //   6. the endpoint: JSON parse (422 json_invalid) → auth subject and scope
 //      (401/403) → schema (422) → lookups (422/404). Endpoints live in
@@ -89,7 +90,13 @@ function behindVersion(deps: RouterDeps, req: RequestInfo): Answer {
   }
   const bucket = rateLimitBucket(deps.org, subject)
   if (limiter && token !== null && bucket !== null) limiter.rememberIdentity(token, bucket, clockMs(deps.org.clock))
-  return route(deps, req, subject)
+  return withCacheControl(route(deps, req, subject))
+}
+
+/** CacheControlMiddleware, inside the auth middleware: every answer of the app not to be cached. */
+function withCacheControl(answer: Answer): Answer {
+  if ('cache-control' in answer.headers) return answer
+  return { ...answer, headers: { ...answer.headers, 'cache-control': 'private, no-store' } }
 }
 
 function route(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
