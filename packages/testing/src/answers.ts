@@ -9,6 +9,8 @@ export interface Answer {
   status: number
   headers: Record<string, string>
   body: string
+  /** Starlette's ServerErrorMiddleware answered (an exception escaped): no other middleware adds headers. */
+  unhandled?: true
 }
 
 const JSON_TYPE = 'application/json'
@@ -135,8 +137,9 @@ export function rateLimited(retryAfterSeconds: number): Answer {
   return empty(429, { 'retry-after': String(retryAfterSeconds) })
 }
 
+/** An exception nothing handled: Starlette's ServerErrorMiddleware, outside every other middleware, in plain text. */
 export function internalError(): Answer {
-  return json(500, { error: 'InternalServerError', detail: 'Internal Server Error' })
+  return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error', unhandled: true }
 }
 
 const GATEWAY_TITLES: Record<number, string> = {

@@ -31,14 +31,15 @@ describe('status faults', () => {
     expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(3)
   })
 
-  it('500 is JSON; 502/503/504 are the proxy HTML', async () => {
+  it("500 is Starlette's plain text, as for any unhandled error; 502/503/504 are the proxy HTML", async () => {
     fake.fail({ kind: 'status', status: 500 })
     fake.fail({ kind: 'status', status: 502 })
     fake.fail({ kind: 'status', status: 503 })
     fake.fail({ kind: 'status', status: 504 })
     const r500 = await createSession(fake, valid)
     expect(r500.status).toBe(500)
-    expect(r500.headers.get('content-type')).toBe('application/json')
+    expect(r500.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(r500.text).toBe('Internal Server Error')
     for (const status of [502, 503, 504]) {
       const r = await createSession(fake, valid)
       expect(r.status).toBe(status)

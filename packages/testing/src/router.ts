@@ -50,6 +50,7 @@ export function dispatch(deps: RouterDeps, req: RequestInfo): Answer {
   const version = apiVersion(req.headers['polar-version'])
   if (version === null) return routeNotFound()
   const answer = behindVersion(deps, req)
+  if (answer.unhandled) return answer
   return { ...answer, headers: { ...answer.headers, 'polar-version': version } }
 }
 
@@ -95,7 +96,7 @@ function behindVersion(deps: RouterDeps, req: RequestInfo): Answer {
 
 /** CacheControlMiddleware, inside the auth middleware: every answer of the app not to be cached. */
 function withCacheControl(answer: Answer): Answer {
-  if ('cache-control' in answer.headers) return answer
+  if (answer.unhandled || 'cache-control' in answer.headers) return answer
   return { ...answer, headers: { ...answer.headers, 'cache-control': 'private, no-store' } }
 }
 
