@@ -43,6 +43,27 @@ export function checkStringMax(value: unknown, loc: Loc, maxLength: number): Che
   return checked
 }
 
+/** A ValueError raised by a validator: pydantic prefixes the message, FastAPI encodes the exception as {}. */
+export function valueError(loc: Loc, message: string, input: unknown): ErrorItem {
+  return { type: 'value_error', loc, msg: `Value error, ${message}`, input, ctx: { error: {} } }
+}
+
+/**
+ * Polar's Schema._reject_nul_characters (kit/schemas.py), run after every field of every
+ * request schema: a NUL in any string of the value, dict keys included.
+ */
+export function nulCharacterError(value: unknown, loc: Loc, input: unknown): ErrorItem | null {
+  const pending: unknown[] = [value]
+  while (pending.length > 0) {
+    const current = pending.pop()
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return valueError(loc, 'This value contains invalid characters', input)
+    } else if (Array.isArray(current)) pending.push(...current)
+    else if (isPlainObject(current)) pending.push(...Object.keys(current), ...Object.values(current))
+  }
+  return null
+}
+
 // ---------------------------------------------------------------- UUID4
 
 /** Pydantic's UUID4: parse like uuid::Uuid::parse_str, then require version 4. Returns the canonical form. */
@@ -249,6 +270,12 @@ export function checkEmail(value: unknown, loc: Loc): Checked<string> {
   if (at === 0) return fail('There must be something before the @-sign.')
   const domain = email.slice(at + 1)
   if (domain === '') return fail('There must be something after the @-sign.')
+  // Control characters (NUL included) are shown by code point, as email-validator does.
+  const controls = (part: string) => [...new Set(part.match(/\p{Cc}/gu) ?? [])].sort().map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+  const badLocal = controls(email.slice(0, at))
+  if (badLocal.length > 0) return fail(`The email address contains invalid characters before the @-sign: ${badLocal.join(', ')}.`)
+  const badDomain = controls(domain)
+  if (badDomain.length > 0) return fail(`The part after the @-sign contains invalid characters: ${badDomain.join(', ')}.`)
   if (!domain.includes('.')) return fail('The part after the @-sign is not valid. It should have a period.')
   if (/\s/.test(email)) return fail('The email address contains invalid characters.')
   return checked

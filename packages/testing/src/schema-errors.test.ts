@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakePolar } from './server.js'
+import type { FakePolar } from './types.js'
+import { call, createSession } from './http.test-helpers.js'
+
+// Schema-level 422s (RequestValidationError) as Polar's pydantic models produce them, for the
+// checks that go beyond a field's type: NUL characters, email deliverability, team owners.
+
+type Json = Record<string, unknown> & { detail: Array<Record<string, unknown>> }
+
+let fake: FakePolar
+beforeAll(async () => {
+  fake = await startFakePolar({ seed: [{ externalId: 'usr_1', email: 'one@example.com' }] })
+})
+afterAll(() => fake.close())
+
+const createCustomer = (body: unknown) => call(fake, 'POST', '/v1/customers/', { body })
+const NUL_ERROR = { type: 'value_error', msg: 'Value error, This value contains invalid characters', ctx: { error: {} } }
+
+describe('NUL characters (kit/schemas.py rejects them in every string field)', () => {
+  it('in external_customer_id: a schema error, not "Customer does not exist."', async () => {
+    const id = 'usr_\u00001'
+    const r = await createSession(fake, { external_customer_id: id })
+    expect(r.status).toBe(422)
+    expect(r.json).toEqual({
+      error: 'RequestValidationError',
+      detail: [
+        { type: 'missing', loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'], msg: 'Field required', input: { external_customer_id: id } },
+        { ...NUL_ERROR, loc: ['body', 'CustomerSessionCustomerExternalIDCreate', 'external_customer_id'], input: id },
+      ],
+    })
+    expect(r.text).toContain('"input":"usr_\\u00001"')
+    expect(fake.stats.sessionsCreated).toBe(0)
+  })
+
+  it('in external_member_id: reported in both variants', async () => {
+    const r = await createSession(fake, { external_customer_id: 'usr_1', external_member_id: '\u0000' })
+    expect(r.status).toBe(422)
+    expect((r.json as Json).detail.map((d) => [d.type, d.loc])).toEqual([
+      ['value_error', ['body', 'CustomerSessionCustomerIDCreate', 'external_member_id']],
+      ['missing', ['body', 'CustomerSessionCustomerIDCreate', 'customer_id']],
+      ['value_error', ['body', 'CustomerSessionCustomerExternalIDCreate', 'external_member_id']],
+    ])
+  })
+
+  it('in a customer: external_id, name and metadata keys or values', async () => {
+    const r = await createCustomer({ email: 'n@acme.dev', external_id: 'a\u0000', name: 'N\u0000', metadata: { 'k\u0000': 'v' } })
+    expect(r.status).toBe(422)
+    expect((r.json as Json).detail).toEqual([
+      { ...NUL_ERROR, loc: ['body', 'individual', 'metadata'], input: { 'k\u0000': 'v' } },
+      { ...NUL_ERROR, loc: ['body', 'individual', 'external_id'], input: 'a\u0000' },
+      { ...NUL_ERROR, loc: ['body', 'individual', 'name'], input: 'N\u0000' },
+    ])
+    expect(fake.stats.customersCreated).toBe(0)
+  })
+
+  it('in an email, the email check speaks first', async () => {
+    const r = await createCustomer({ email: 'a\u0000b@acme.dev' })
+    expect((r.json as Json).detail).toEqual([
+      {
+        type: 'value_error',
+        loc: ['body', 'individual', 'email'],
+        msg: 'value is not a valid email address: The email address contains invalid characters before the @-sign: U+0000.',
+        input: 'a\u0000b@acme.dev',
+        ctx: { reason: 'The email address contains invalid characters before the @-sign: U+0000.' },
+      },
+    ])
+  })
+})
