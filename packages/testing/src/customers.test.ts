@@ -62,6 +62,19 @@ describe('POST /v1/customers/', () => {
     expect((tag.json as Json).detail[0]).toMatchObject({ type: 'union_tag_invalid', loc: ['body'] })
   })
 
+  it("names the union's discriminator function in union_tag_invalid, with Python's str() of the tag", async () => {
+    const r = await create({ email: 'a@acme.dev', type: null })
+    expect((r.json as Json).detail).toEqual([
+      {
+        type: 'union_tag_invalid',
+        loc: ['body'],
+        msg: "Input tag 'None' found using _customer_create_type() does not match any of the expected tags: 'individual', 'team'",
+        input: { email: 'a@acme.dev', type: null },
+        ctx: { discriminator: '_customer_create_type()', tag: 'None', expected_tags: "'individual', 'team'" },
+      },
+    ])
+  })
+
   it('creates team customers with an owner member', async () => {
     const r = await create({ type: 'team', email: 'team@example.com', external_id: 'team_x', owner: { email: 'boss@example.com', external_id: 'boss' } })
     expect(r.status).toBe(201)

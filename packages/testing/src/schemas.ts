@@ -119,7 +119,8 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
   if (body === null) return { ok: false, errors: [missing(['body'], null)] }
   // _customer_create_type() reads a non-dict's `type` attribute, defaulting to "individual".
   if (!isPlainObject(body)) return { ok: false, errors: [modelType(['body', 'individual'], body)] }
-  const tag = has(body, 'type') ? body.type : 'individual'
+  // The union's discriminator is a function, _customer_create_type(): str(body.get("type", "individual")).
+  const tag = has(body, 'type') ? pythonStr(body.type) : 'individual'
   if (tag !== 'individual' && tag !== 'team') {
     return {
       ok: false,
@@ -127,9 +128,9 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
         {
           type: 'union_tag_invalid',
           loc: ['body'],
-          msg: `Input tag '${String(tag)}' found using 'type' does not match any of the expected tags: 'individual', 'team'`,
+          msg: `Input tag '${tag}' found using _customer_create_type() does not match any of the expected tags: 'individual', 'team'`,
           input: body,
-          ctx: { discriminator: "'type'", tag: String(tag), expected_tags: "'individual', 'team'" },
+          ctx: { discriminator: '_customer_create_type()', tag, expected_tags: "'individual', 'team'" },
         },
       ],
     }
@@ -169,6 +170,14 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
 
   if (errors.length > 0) return { ok: false, errors }
   return { ok: true, value: { type: tag, email, externalId, name, metadata, owner } }
+}
+
+/** Python's str() of a JSON value, for the scalars a tag can plausibly be. */
+function pythonStr(value: unknown): string {
+  if (value === null) return 'None'
+  if (value === true) return 'True'
+  if (value === false) return 'False'
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 function checkMetadata(

@@ -117,7 +117,7 @@ export function parseUuid(input: string): string | { error: string } {
   return { error: diagnoseUuid(input) }
 }
 
-/** uuid crate's InvalidUuid::into_err: byte positions, 1-based. */
+/** uuid crate 1.23's InvalidUuid::into_err (pydantic-core 2.46): byte positions, 1-based. */
 function diagnoseUuid(input: string): string {
   const totalBytes = Buffer.byteLength(input, 'utf8')
   let body = input
@@ -141,7 +141,7 @@ function diagnoseUuid(input: string): string {
       if (hyphens < 4) groupBounds[hyphens] = byteIndex
       hyphens++
     } else if (!/^[0-9a-fA-F]$/.test(ch)) {
-      return `invalid character: expected an optional prefix of \`urn:uuid:\` followed by [0-9a-fA-F-], found \`${ch}\` at ${byteIndex + offset + 1}`
+      return `invalid character: found \`${ch}\` at ${byteIndex + offset + 1}`
     }
     byteIndex += Buffer.byteLength(ch, 'utf8')
   }
@@ -162,12 +162,15 @@ function diagnoseUuid(input: string): string {
 
 const MAX_URL_LENGTH = 2083
 
-/** Pydantic's HttpUrl (http/https, 1..2083 characters). Returns the normalised href. */
+/**
+ * Pydantic's HttpUrl (http/https, at most 2083 bytes of UTF-8: pydantic-core measures the Rust
+ * string). Returns the normalised href.
+ */
 export function checkHttpUrl(value: unknown, loc: Loc): Checked<string> {
   if (typeof value !== 'string') {
     return { ok: false, error: { type: 'url_type', loc, msg: 'URL input should be a string or URL', input: value } }
   }
-  if (codePoints(value) > MAX_URL_LENGTH) {
+  if (Buffer.byteLength(value, 'utf8') > MAX_URL_LENGTH) {
     return {
       ok: false,
       error: {
@@ -205,7 +208,11 @@ export function checkHttpUrl(value: unknown, loc: Loc): Checked<string> {
   return { ok: true, value: url.href }
 }
 
-/** The rust-url ParseError text for an input the WHATWG parser rejected (best effort). */
+/**
+ * The rust-url 2.5 ParseError text for an input the WHATWG parser rejected (best effort). A
+ * special scheme's host goes through IDNA with the URL deny list, so a bad character in it is
+ * "invalid international domain name" ("invalid domain character" is for opaque hosts only).
+ */
 function diagnoseUrl(input: string): string {
   // eslint-disable-next-line no-control-regex
   const s = input.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '')
@@ -223,7 +230,7 @@ function diagnoseUrl(input: string): string {
   if (host === '') return 'empty host'
   const lastLabel = host.replace(/\.$/, '').split('.').pop() ?? ''
   if (/^(0x[0-9a-f]*|\d+)$/i.test(lastLabel)) return 'invalid IPv4 address'
-  return 'invalid domain character'
+  return 'invalid international domain name'
 }
 
 // ---------------------------------------------------------------- helpers
