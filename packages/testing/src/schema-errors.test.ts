@@ -67,3 +67,50 @@ describe('NUL characters (kit/schemas.py rejects them in every string field)', (
     ])
   })
 })
+
+describe('email deliverability (EmailStrDNS: check_deliverability=True)', () => {
+  it('example.com and friends publish a null MX: refused with 422, not created', async () => {
+    const r = await createCustomer({ email: 'new@Example.COM', external_id: 'dns_1' })
+    expect(r.status).toBe(422)
+    expect(r.json).toEqual({
+      error: 'RequestValidationError',
+      detail: [
+        {
+          type: 'value_error',
+          loc: ['body', 'individual', 'email'],
+          msg: 'new@example.com is not a valid email address: The domain name example.com does not accept email.',
+          input: 'new@Example.COM',
+          ctx: { email: 'new@example.com', reason: 'The domain name example.com does not accept email.' },
+        },
+      ],
+    })
+    for (const email of ['a@example.net', 'a@example.org']) {
+      expect(((await createCustomer({ email })).json as Json).detail[0]?.msg).toMatch(/does not accept email\.$/)
+    }
+    expect(fake.stats.customersCreated).toBe(0)
+  })
+
+  it('a domain that does not exist in DNS: their subdomains and the .example TLD', async () => {
+    for (const [email, domain] of [['a@mail.example.com', 'mail.example.com'], ['a@shop.example', 'shop.example']]) {
+      const detail = ((await createCustomer({ email })).json as Json).detail[0]
+      expect(detail?.msg).toBe(`${email} is not a valid email address: The domain name ${domain} does not exist.`)
+    }
+  })
+
+  it('special-use names fail the syntax check already: .test, .invalid, .localhost, .local', async () => {
+    for (const email of ['a@shop.test', 'a@x.invalid', 'a@app.localhost', 'a@printer.local']) {
+      const r = await createCustomer({ email })
+      expect(r.status, email).toBe(422)
+      expect((r.json as Json).detail[0]).toMatchObject({
+        type: 'value_error',
+        msg: 'value is not a valid email address: The part after the @-sign is a special-use or reserved name that cannot be used with email.',
+      })
+    }
+  })
+
+  it("also a team owner's email; any other domain is taken as deliverable (the fake asks no DNS)", async () => {
+    const r = await createCustomer({ type: 'team', name: 'T', owner: { email: 'boss@example.org' } })
+    expect((r.json as Json).detail[0]?.loc).toEqual(['body', 'team', 'owner', 'email'])
+    expect((await createCustomer({ email: 'real@acme.dev', external_id: 'dns_ok' })).status).toBe(201)
+  })
+})

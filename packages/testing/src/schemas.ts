@@ -13,8 +13,8 @@
 // Customer creation is a union tagged by `type` (default "individual"), so its
 // schema errors carry the tag: ["body","individual","email"].
 
+import { checkDeliverableEmail } from './email.js'
 import {
-  checkEmail,
   checkHttpUrl,
   checkString,
   checkStringMax,
@@ -152,7 +152,7 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
       const before = errors.length
       let email: string | null = null
       if (!has(raw, 'email')) errors.push(missing([...ownerLoc, 'email'], raw))
-      else email = field(raw.email, [...ownerLoc, 'email'], checkEmail, errors)
+      else email = field(raw.email, [...ownerLoc, 'email'], checkDeliverableEmail, errors)
       const ownerName = optional(raw, 'name', ownerLoc, maxName, errors)
       const ownerExternalId = optional(raw, 'external_id', ownerLoc, checkString, errors)
       if (errors.length === before && email !== null) {
@@ -165,8 +165,8 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
 
   let email: string | null = null
   if (tag === 'individual' && !has(body, 'email')) errors.push(missing([...loc, 'email'], body))
-  else if (tag === 'individual') email = field(body.email, [...loc, 'email'], checkEmail, errors)
-  else email = optional(body, 'email', loc, checkEmail, errors)
+  else if (tag === 'individual') email = field(body.email, [...loc, 'email'], checkDeliverableEmail, errors)
+  else email = optional(body, 'email', loc, checkDeliverableEmail, errors)
 
   if (errors.length > 0) return { ok: false, errors }
   return { ok: true, value: { type: tag, email, externalId, name, metadata, owner } }

@@ -262,28 +262,3 @@ export function modelType(loc: Loc, input: unknown): ErrorItem {
     input,
   }
 }
-
-/** Loose check of an email address, with email-validator's wording. */
-export function checkEmail(value: unknown, loc: Loc): Checked<string> {
-  const checked = checkString(value, loc)
-  if (!checked.ok) return checked
-  const email = checked.value
-  const fail = (why: string): Checked<string> => ({
-    ok: false,
-    error: { type: 'value_error', loc, msg: `value is not a valid email address: ${why}`, input: value, ctx: { reason: why } },
-  })
-  const at = email.lastIndexOf('@')
-  if (at < 0) return fail('An email address must have an @-sign.')
-  if (at === 0) return fail('There must be something before the @-sign.')
-  const domain = email.slice(at + 1)
-  if (domain === '') return fail('There must be something after the @-sign.')
-  // Control characters (NUL included) are shown by code point, as email-validator does.
-  const controls = (part: string) => [...new Set(part.match(/\p{Cc}/gu) ?? [])].sort().map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
-  const badLocal = controls(email.slice(0, at))
-  if (badLocal.length > 0) return fail(`The email address contains invalid characters before the @-sign: ${badLocal.join(', ')}.`)
-  const badDomain = controls(domain)
-  if (badDomain.length > 0) return fail(`The part after the @-sign contains invalid characters: ${badDomain.join(', ')}.`)
-  if (!domain.includes('.')) return fail('The part after the @-sign is not valid. It should have a period.')
-  if (/\s/.test(email)) return fail('The email address contains invalid characters.')
-  return checked
-}
