@@ -129,9 +129,6 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   if (value.externalId !== null && org.customerByExternalId(value.externalId)) {
     conflicts.push({ loc: ['body', 'external_id'], msg: 'A customer with this external ID already exists.', input: value.externalId })
   }
-  if (value.email === null && value.owner === null) {
-    conflicts.push({ loc: ['body', 'email'], msg: 'An email is required for the customer or its owner.', input: null })
-  }
   if (conflicts.length > 0) return polarValidationError(conflicts)
 
   const customer = org.addCustomer(

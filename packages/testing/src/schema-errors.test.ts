@@ -114,3 +114,29 @@ describe('email deliverability (EmailStrDNS: check_deliverability=True)', () => 
     expect((await createCustomer({ email: 'real@acme.dev', external_id: 'dns_ok' })).status).toBe(201)
   })
 })
+
+describe('team customers', () => {
+  it('without an email and without an owner: the schema refuses it (RequestValidationError at ["body","team"])', async () => {
+    const created = fake.stats.customersCreated
+    const body = { type: 'team', name: 'Team', external_id: 'team_no_email' }
+    const r = await createCustomer(body)
+    expect(r.status).toBe(422)
+    expect(r.text).toBe(
+      '{"error":"RequestValidationError","detail":[{"type":"value_error","loc":["body","team"],' +
+        '"msg":"Value error, An owner with an email address is required when creating a team customer without an email.",' +
+        '"input":{"type":"team","name":"Team","external_id":"team_no_email"},"ctx":{"error":{}}}]}',
+    )
+    expect(fake.stats.customersCreated).toBe(created)
+  })
+
+  it('field errors come first: the model check runs only once every field passed', async () => {
+    const r = await createCustomer({ type: 'team', name: 7 })
+    expect((r.json as Json).detail.map((d) => d.loc)).toEqual([['body', 'team', 'name']])
+  })
+
+  it('with an owner and no email of its own, it is created', async () => {
+    const r = await createCustomer({ type: 'team', name: 'Team', owner: { email: 'owner@acme.dev' } })
+    expect(r.status).toBe(201)
+    expect(r.json).toMatchObject({ type: 'team', email: null })
+  })
+})

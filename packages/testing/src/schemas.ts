@@ -23,6 +23,7 @@ import {
   missing,
   modelType,
   nulCharacterError,
+  valueError,
 } from './validation.js'
 import type { Checked, ErrorItem, Loc } from './validation.js'
 
@@ -169,6 +170,13 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
   else email = optional(body, 'email', loc, checkDeliverableEmail, errors)
 
   if (errors.length > 0) return { ok: false, errors }
+  // CustomerTeamCreate's model validator (mode="after": only once every field passed).
+  if (tag === 'team' && email === null && owner === null) {
+    return {
+      ok: false,
+      errors: [valueError(loc, 'An owner with an email address is required when creating a team customer without an email.', body)],
+    }
+  }
   return { ok: true, value: { type: tag, email, externalId, name, metadata, owner } }
 }
 
