@@ -367,6 +367,21 @@ describe('POST /v1/customer-sessions/ → 422 PolarRequestValidationError', () =
     )
   })
 
+  it("a member session's portal URL carries the member's email, not the customer's", async () => {
+    const alice = team.members.find((m) => m.externalId === 'alice')
+    const r = await createSession(fake, { customer_id: team.id, member_id: alice?.id })
+    const url = new URL((r.json as Json).customer_portal_url as string)
+    expect(url.searchParams.get('email')).toBe('alice@example.com')
+    expect(url.search).toBe(`?customer_session_token=${(r.json as Json).token}&email=alice%40example.com`)
+    const owner = await startFakePolar({ seed: [{ externalId: 'solo', email: 'billing@example.com', members: [{ email: 'me@example.com' }] }] })
+    try {
+      const solo = (await createSession(owner, { external_customer_id: 'solo' })).json as Json
+      expect(new URL(solo.customer_portal_url as string).searchParams.get('email')).toBe('me@example.com')
+    } finally {
+      await owner.close()
+    }
+  })
+
   it('team customer with a member id or external member id gets a member session', async () => {
     const alice = team.members.find((m) => m.externalId === 'alice')
     const byId = await createSession(fake, { customer_id: team.id, member_id: alice?.id })
