@@ -131,6 +131,18 @@ describe('payload faults on session creation', () => {
     expect(introspect.status).toBe(401)
   })
 
+  it("no-owner-member: Polar's 422 at body.customer_id, input the customer's id; no session", async () => {
+    fake.fail({ kind: 'no-owner-member' })
+    const id = fake.customers().find((c) => c.externalId === 'usr_1')?.id
+    const r = await createSession(fake, valid)
+    expect(r.status).toBe(422)
+    expect(r.text).toBe(
+      `{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","customer_id"],"msg":"No owner member found for this customer.","input":"${id}"}]}`,
+    )
+    expect(fake.stats.sessionsCreated).toBe(0)
+    expect((await createSession(fake, valid)).status).toBe(201)
+  })
+
   it('only hit session creation by default, and an invalid request spends the fault normally', async () => {
     fake.fail({ kind: 'malformed-json' })
     expect((await call(fake, 'GET', '/v1/customers/external/usr_1')).json).toBeDefined()

@@ -92,6 +92,8 @@ export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subje
       }
     } else if (customer.type === 'team') {
       return polarValidationError([{ loc: ['body', 'member_id'], msg: 'member_id is required for team customers.', input: null }])
+    } else if (req.payloadFault?.kind === 'no-owner-member') {
+      return polarValidationError([{ loc: ['body', 'customer_id'], msg: 'No owner member found for this customer.', input: customer.id }])
     } else {
       member = org.ownerMember(customer)
     }

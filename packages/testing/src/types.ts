@@ -99,6 +99,12 @@ export type FakeFault =
   | { kind: 'malformed-json' }
   | { kind: 'missing-fields' }
   | { kind: 'expired' }
+  /**
+   * Session creation for an individual customer (member model on, no member id) answers Polar's
+   * 422 "No owner member found for this customer." at body.customer_id: a branch of Polar's
+   * service the fake's data never reaches, since it re-creates a missing owner as Polar does.
+   */
+  | { kind: 'no-owner-member' }
 
 export interface FakeCustomerInput {
   id?: string

@@ -186,6 +186,17 @@ function mapSessionValidation(parsed: ParsedBody, cause: PolarErrorDetails): Pol
   for (const issue of parsed.issues) {
     const field = lastLoc(issue)
     const msg = issue.msg ?? ''
+    // customer_session/service.py: the customer exists, but the member model found no owner to
+    // carry a session for the customer itself. Not a bug of ours, nor an unknown customer.
+    if (field === 'customer_id' && /no owner member/i.test(msg)) {
+      return new PolarSessionError(
+        'member_not_found',
+        'Polar found no owner member for this customer, so it cannot create a session for the customer itself ' +
+          '(the organization uses the member model). Pass memberId or externalMemberId for one of its members, ' +
+          'or give the customer an owner in Polar.',
+        { status: 404, cause },
+      )
+    }
     if (field !== undefined && CUSTOMER_LOCS.has(field) && /does not exist/i.test(msg)) {
       const byExternal = field !== 'customer_id'
       return new PolarSessionError(
