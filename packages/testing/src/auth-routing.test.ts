@@ -98,6 +98,26 @@ describe('authentication', () => {
     expect(token).toMatch(/^polar_pat_/)
     expect((await createSession(fake, { external_customer_id: 'usr_1' }, { token })).status).toBe(201)
   })
+
+  it('a personal token whose external id exists in several organizations: plain-text 500 (no 409)', async () => {
+    const shared = await startFakePolar({ seed: [{ externalId: 'usr_shared', email: 's@example.com' }] })
+    try {
+      shared.addAmbiguousExternalId('usr_shared')
+      const personal = shared.addAccessToken({ kind: 'personal' })
+      const r = await createSession(shared, { external_customer_id: 'usr_shared' }, { token: personal })
+      expect(r.status).toBe(500)
+      expect(r.text).toBe('Internal Server Error')
+      expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+      expect((await call(shared, 'GET', '/v1/customers/external/usr_shared', { token: personal })).status).toBe(500)
+      // By Polar's customer id there is one match; an organization token sees one organization.
+      const id = shared.customers()[0]?.id
+      expect((await createSession(shared, { customer_id: id }, { token: personal })).status).toBe(201)
+      expect((await createSession(shared, { external_customer_id: 'usr_shared' })).status).toBe(201)
+      expect(shared.stats.sessionsCreated).toBe(2)
+    } finally {
+      await shared.close()
+    }
+  })
 })
 
 describe('order: token → JSON parse → subject and scope → schema → lookup', () => {

@@ -48,6 +48,15 @@ function requireToken(subject: Subject, ...scopes: string[]): Answer | null {
   return null
 }
 
+/**
+ * A personal token sees every organization of its user: when an external id matches customers in
+ * several, the repository's get_one_or_none() raises and nothing handles it (a plain 500).
+ */
+function ambiguousLookup(deps: RouterDeps, subject: Subject, externalId: string): Answer | null {
+  if (subject.kind !== 'token' || subject.token.kind !== 'personal') return null
+  return deps.org.ambiguousExternalIds.has(externalId) ? internalError() : null
+}
+
 // ------------------------------------------------------------ customer sessions
 
 export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
@@ -60,6 +69,8 @@ export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subje
   if (!input.ok) return requestValidationError(input.errors)
   const { org } = deps
   const value = input.value
+  const ambiguous = value.by === 'external' ? ambiguousLookup(deps, subject, value.externalCustomerId) : null
+  if (ambiguous) return ambiguous
 
   const customer =
     value.by === 'id' ? org.liveCustomer(value.customerId) : org.customerByExternalId(value.externalCustomerId)
@@ -151,6 +162,8 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
 export function getCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
   const denied = requireToken(subject, 'customers:read', 'customers:write')
   if (denied) return denied
+  const ambiguous = ambiguousLookup(deps, subject, req.params.external_id as string)
+  if (ambiguous) return ambiguous
   const customer = deps.org.customerByExternalId(req.params.external_id as string)
   return customer ? json(200, customerJson(deps.org, customer)) : resourceNotFound()
 }
@@ -158,6 +171,8 @@ export function getCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subj
 export function deleteCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
   const denied = requireToken(subject, 'customers:write')
   if (denied) return denied
+  const ambiguous = ambiguousLookup(deps, subject, req.params.external_id as string)
+  if (ambiguous) return ambiguous
   const customer = deps.org.customerByExternalId(req.params.external_id as string)
   return deps.org.deleteCustomer(customer) ? empty(204) : resourceNotFound()
 }

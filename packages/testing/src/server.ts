@@ -289,6 +289,11 @@ class FakePolarServer implements FakePolar {
     return this.org.revokeAccessToken(token)
   }
 
+  addAmbiguousExternalId(externalId: string): void {
+    if (typeof externalId !== 'string' || externalId === '') throw new FakeInputError('addAmbiguousExternalId(): externalId must be a non-empty string')
+    this.org.ambiguousExternalIds.add(externalId)
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = checkMs(ms, 'setLatency()', 0)
   }

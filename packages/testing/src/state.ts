@@ -77,6 +77,8 @@ const PURGE_EVERY = 5_000
 export class FakeOrganization {
   /** The user behind every personal token (the developer): their rate-limit bucket is this user's. */
   readonly userId = randomUUID()
+  /** External ids that also exist in several other organizations of that user (see addAmbiguousExternalId). */
+  readonly ambiguousExternalIds = new Set<string>()
   readonly customersById = new Map<string, CustomerRecord>()
   /** Live (not deleted) customers only. */
   private readonly byExternalId = new Map<string, CustomerRecord>()

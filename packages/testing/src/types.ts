@@ -63,6 +63,13 @@ export interface FakePolar {
   addAccessToken(opts?: { scopes?: string[]; kind?: 'organization' | 'personal' }): string
   /** Makes a token unknown to the fake (later requests with it get 401 invalid_token). */
   revokeAccessToken(token: string): boolean
+  /**
+   * Makes `externalId` exist in several other organizations of the user who owns the fake's
+   * personal tokens. Organization tokens see one organization and are unaffected; a personal
+   * token sees all of its user's, so Polar's lookup by that external id finds several customers
+   * and raises: a plain-text 500 (session creation, and GET/DELETE /v1/customers/external/…).
+   */
+  addAmbiguousExternalId(externalId: string): void
   /** Snapshots of the sessions the fake has issued and not yet forgotten. */
   sessions(): FakeSession[]
   setLatency(ms: number): void

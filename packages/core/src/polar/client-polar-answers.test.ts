@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => fake.close())
 
 async function failure(input: CreateSessionInput, accessToken = fake.accessToken): Promise<PolarSessionError> {
-  const options = testOptions(fake, { accessToken })
+  const options = testOptions(fake, { accessToken, maxAttempts: 4 })
   const error = await rejection(createPolarClient(options).createCustomerSession(input))
   expect(error).toBeInstanceOf(PolarSessionError)
   const text = errorText(error) + JSON.stringify(options.logger.records)
@@ -33,5 +33,27 @@ describe("Polar's answers, mapped", () => {
     expect(error.message).toContain('memberId or externalMemberId')
     expect(error.message).not.toContain('bug')
     expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(1)
+  })
+
+  it('a plain 500 on every attempt, by external id with a personal token → ambiguous_customer naming organization tokens', async () => {
+    fake.addAmbiguousExternalId('usr_owner')
+    const personal = fake.addAccessToken({ kind: 'personal' })
+    fake.stats.reset()
+    const error = await failure({ externalCustomerId: 'usr_owner' }, personal)
+    expect(error).toMatchObject({ code: 'ambiguous_customer', status: 409 })
+    expect(error.message).toContain('organization access token')
+    expect(error.message).toContain('HTTP 500')
+    // Polar cannot say why it failed, so a 500 is still retried first.
+    expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(4)
+  })
+
+  it('the same 500 with an organization token, or by customer id, stays polar_unavailable', async () => {
+    fake.fail({ kind: 'status', status: 500 }, { times: 4 })
+    expect(await failure({ externalCustomerId: 'usr_owner' })).toMatchObject({ code: 'polar_unavailable', status: 502 })
+    const personal = fake.addAccessToken({ kind: 'personal' })
+    fake.fail({ kind: 'status', status: 500 }, { times: 4 })
+    expect(await failure({ customerId }, personal)).toMatchObject({ code: 'polar_unavailable', status: 502 })
+    const session = await createPolarClient(testOptions(fake, { accessToken: personal })).createCustomerSession({ customerId })
+    expect(session.customerId).toBe(customerId)
   })
 })

@@ -39,6 +39,7 @@ interface ResolvedConfig {
   deadlineMs: number
   maxRetryAfterMs: number
   maxAttempts: number
+  tokenKind: RequestContext['tokenKind']
   fetch: typeof globalThis.fetch
   logger: Logger
   random: () => number
@@ -91,6 +92,7 @@ function resolveConfig(options: PolarClientOptions): ResolvedConfig {
     deadlineMs: options.deadlineMs,
     maxRetryAfterMs: options.maxRetryAfterMs,
     maxAttempts,
+    tokenKind: options.accessToken.startsWith('polar_pat_') ? 'personal' : 'other',
     fetch: options.fetch,
     logger: options.logger,
     random: options.random ?? Math.random,
@@ -149,11 +151,11 @@ export function createPolarClient(options: PolarClientOptions): PolarClient {
   return {
     async createCustomerSession(input: CreateSessionInput, signal?: AbortSignal): Promise<ReceivedSession> {
       const body = JSON.stringify(sessionRequestBody(input))
-      return execute(config, SESSION_ROUTE, body, parseSessionBody, signal)
+      return execute(config, SESSION_ROUTE, body, parseSessionBody, signal, input.externalCustomerId !== undefined)
     },
     async createCustomer(input: CreateCustomerInput, signal?: AbortSignal): Promise<PolarCustomer> {
       const body = JSON.stringify(customerRequestBody(input))
-      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), signal)
+      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), signal, false)
     },
   }
 }
@@ -198,6 +200,7 @@ async function execute<T>(
   body: string,
   parse: (text: string, receivedAt: number) => T,
   signal: AbortSignal | undefined,
+  byExternalId: boolean,
 ): Promise<T> {
   signal?.throwIfAborted()
   const ctx: RequestContext = {
@@ -206,6 +209,8 @@ async function execute<T>(
     scope: route.scope,
     environment: config.environment,
     origin: config.origin,
+    tokenKind: config.tokenKind,
+    byExternalId,
   }
   const request: AttemptRequest = { url: config.base + route.path, method: 'POST', headers: config.headers, body }
   const started = performance.now()
