@@ -13,7 +13,6 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { randomUUID } from 'node:crypto'
 import { gatewayError, internalError, rateLimited } from './answers.js'
 import type { Answer } from './answers.js'
 import { readBody } from './body-reader.js'
@@ -23,6 +22,8 @@ import { PolarRateLimiter } from './rate-limit.js'
 import { dispatch } from './router.js'
 import { classify } from './routes.js'
 import type { RouterDeps } from './request.js'
+import { checkMs, resolveOptions } from './options.js'
+import type { ResolvedOptions } from './options.js'
 import { DEFAULT_SCOPES, FakeInputError, FakeOrganization, canonicalId } from './state.js'
 import type { CustomerRecord, MemberRecord } from './state.js'
 import { Stats } from './stats.js'
@@ -36,12 +37,12 @@ import type {
   FakeSession,
   FakeStats,
 } from './types.js'
-import { parseUuid } from './validation.js'
 
 /** Starts a fake Polar API on 127.0.0.1. */
 export async function startFakePolar(options: FakePolarOptions = {}): Promise<FakePolar> {
-  const fake = new FakePolarServer(options)
-  await fake.listen(options.port ?? 0)
+  const resolved = resolveOptions(options)
+  const fake = new FakePolarServer(resolved)
+  await fake.listen(resolved.port)
   return fake
 }
 
@@ -69,43 +70,17 @@ class FakePolarServer implements FakePolar {
   private closing: Promise<void> | null = null
   private readonly deps: RouterDeps
 
-  constructor(options: FakePolarOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('startFakePolar(): options must be an object')
-    const port = options.port ?? 0
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('startFakePolar(): port must be 0..65535')
-    this.organizationSlug = options.organizationSlug ?? 'acme'
-    if (typeof this.organizationSlug !== 'string' || !/^[A-Za-z0-9._~-]+$/.test(this.organizationSlug)) {
-      throw new TypeError('startFakePolar(): organizationSlug must be a non-empty URL path segment')
-    }
-    const orgId = options.organizationId === undefined ? randomUUID() : parseUuid(String(options.organizationId))
-    if (typeof orgId !== 'string') throw new TypeError('startFakePolar(): organizationId must be a uuid')
-    this.organizationId = orgId
-    if (options.portalBaseUrl !== undefined) {
-      try {
-        new URL(options.portalBaseUrl)
-      } catch {
-        throw new TypeError('startFakePolar(): portalBaseUrl must be an absolute URL')
-      }
-      this.portalBaseOption = options.portalBaseUrl.replace(/\/+$/, '')
-    }
-    const ttl = options.sessionTtlMs ?? 3_600_000
-    if (!(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0)) {
-      throw new TypeError('startFakePolar(): sessionTtlMs must be a positive number')
-    }
-    this.latencyMs = checkMs(options.latencyMs ?? 0, 'latencyMs', 0)
-    this.clock = new FakeClock(checkMs(options.clockOffsetMs ?? 0, 'clockOffsetMs'))
-    this.limiter = makeLimiter(options.rateLimit)
-    this.org = new FakeOrganization(this.organizationId, this.organizationSlug, options.memberModel ?? true, ttl, this.clock)
-
-    const token = options.accessToken
-    if (token !== undefined && (typeof token !== 'string' || token.trim() === '' || /\s/.test(token))) {
-      throw new TypeError('startFakePolar(): accessToken must be a non-empty string without spaces')
-    }
-    this.accessToken = this.org.addAccessToken(token?.startsWith('polar_pat_') ? 'personal' : 'organization', DEFAULT_SCOPES, token)
-    if (options.seed !== undefined) {
-      if (!Array.isArray(options.seed)) throw new TypeError('startFakePolar(): seed must be an array')
-      for (const input of options.seed) this.addCustomer(input)
-    }
+  constructor(o: ResolvedOptions) {
+    this.organizationSlug = o.organizationSlug
+    this.organizationId = o.organizationId
+    this.portalBaseOption = o.portalBaseUrl
+    this.latencyMs = o.latencyMs
+    this.clock = new FakeClock(o.clockOffsetMs)
+    this.limiter = o.rateLimit ? new PolarRateLimiter(o.rateLimit) : null
+    this.org = new FakeOrganization(o.organizationId, o.organizationSlug, o.memberModel, o.sessionTtlMs, this.clock)
+    const kind = o.accessToken?.startsWith('polar_pat_') ? 'personal' : 'organization'
+    this.accessToken = this.org.addAccessToken(kind, DEFAULT_SCOPES, o.accessToken)
+    for (const input of o.seed) this.addCustomer(input)
 
     this.deps = {
       org: this.org,
@@ -341,29 +316,6 @@ function resetSocket(socket: Socket): void {
   } catch {
     socket.destroy()
   }
-}
-
-function checkMs(value: unknown, what: string, min = -Infinity): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(`${what} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}`)
-  }
-  return value
-}
-
-function makeLimiter(option: FakePolarOptions['rateLimit']): PolarRateLimiter | null {
-  if (option === undefined || option === false) return null
-  const shape = 'startFakePolar(): rateLimit must be false or { limit, windowMs?, pendingAuthLimit? }'
-  if (typeof option !== 'object' || option === null) throw new TypeError(shape)
-  if (!Number.isInteger(option.limit) || option.limit < 0) throw new TypeError('startFakePolar(): rateLimit.limit must be an integer >= 0')
-  const windowMs = option.windowMs ?? 60_000
-  if (!(typeof windowMs === 'number' && Number.isFinite(windowMs) && windowMs > 0)) {
-    throw new TypeError('startFakePolar(): rateLimit.windowMs must be a positive number')
-  }
-  const pending = option.pendingAuthLimit ?? 60
-  if (pending !== false && (!Number.isInteger(pending) || pending < 0)) {
-    throw new TypeError('startFakePolar(): rateLimit.pendingAuthLimit must be an integer >= 0, or false')
-  }
-  return new PolarRateLimiter({ limit: option.limit, windowMs, pendingAuthLimit: pending === false ? null : pending })
 }
 
 function memberSnapshot(m: MemberRecord): FakeMember {
