@@ -15,6 +15,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { gatewayError, internalError, rateLimited } from './answers.js'
 import type { Answer } from './answers.js'
+import { observeAnswer } from './answer-observer.js'
 import { readBody } from './body-reader.js'
 import { FakeClock, formatMicros } from './clock.js'
 import { FaultQueue, isPayloadFault } from './faults.js'
@@ -128,7 +129,7 @@ class FakePolarServer implements FakePolar {
     res.on('error', () => {})
     this.handle(req, res).catch(() => {
       // Never let a bug become a crash: answer 500 if the client is still there.
-      this.write(res, internalError())
+      this.write(res, internalError(), { method: req.method ?? 'GET', routeKey: 'unknown', fault: undefined })
     })
   }
 
@@ -176,7 +177,7 @@ class FakePolarServer implements FakePolar {
     if (answer.status === 429) this.statsImpl.countRateLimited()
     // The body was left unread: the connection cannot carry another request.
     if (read.kind === 'unread') answer = { ...answer, headers: { ...answer.headers, connection: 'close' } }
-    this.write(res, answer)
+    this.write(res, answer, { method, routeKey: target.routeKey, fault: fault?.kind })
   }
 
   private delay(): Promise<void> {
@@ -194,7 +195,7 @@ class FakePolarServer implements FakePolar {
     })
   }
 
-  private write(res: ServerResponse, answer: Answer): void {
+  private write(res: ServerResponse, answer: Answer, request: { method: string; routeKey: string; fault: string | undefined }): void {
     if (this.closing || res.destroyed || res.headersSent) return
     try {
       const body = Buffer.from(answer.body, 'utf8')
@@ -202,6 +203,7 @@ class FakePolarServer implements FakePolar {
       if (answer.status !== 204 && answer.status !== 304) headers['content-length'] = String(body.length)
       res.writeHead(answer.status, headers)
       res.end(answer.status === 204 ? undefined : body)
+      observeAnswer({ ...request, status: answer.status, headers, body: request.method === 'HEAD' ? '' : answer.body })
     } catch {
       res.destroy()
     }
