@@ -13,8 +13,8 @@ describe('createCustomer', () => {
   it('creates a missing customer from the identity, then the session', async () => {
     const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
     fake.stats.reset()
-    const session = await polar.getSession({ externalCustomerId: 'new_1', email: 'new1@example.com', name: 'New One' })
-    expect(session.customer).toMatchObject({ externalId: 'new_1', email: 'new1@example.com', name: 'New One' })
+    const session = await polar.getSession({ externalCustomerId: 'new_1', email: 'new1@acme.dev', name: 'New One' })
+    expect(session.customer).toMatchObject({ externalId: 'new_1', email: 'new1@acme.dev', name: 'New One' })
     expect(fake.stats.customersCreated).toBe(1)
     expect(fake.customers().filter((c) => c.externalId === 'new_1')).toHaveLength(1)
     await polar.close()
@@ -29,7 +29,7 @@ describe('createCustomer', () => {
     })
     fake.setLatency(30)
     try {
-      const identity = { externalCustomerId: 'new_2', email: 'new2@example.com' }
+      const identity = { externalCustomerId: 'new_2', email: 'new2@acme.dev' }
       const [a, b] = await Promise.all([
         polar.getSession(identity, { returnUrl: 'https://app.example.com/a' }),
         polar.getSession(identity, { returnUrl: 'https://app.example.com/b' }),
@@ -47,7 +47,7 @@ describe('createCustomer', () => {
     const second = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
     fake.setLatency(30)
     try {
-      const identity = { externalCustomerId: 'new_3', email: 'new3@example.com' }
+      const identity = { externalCustomerId: 'new_3', email: 'new3@acme.dev' }
       const sessions = await Promise.all([first.getSession(identity), second.getSession(identity), first.getSession(identity)])
       expect(new Set(sessions.map((s) => s.customerId)).size).toBe(1)
       expect(fake.customers().filter((c) => c.externalId === 'new_3')).toHaveLength(1)
@@ -61,7 +61,7 @@ describe('createCustomer', () => {
     const off = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url })
     const noEmail = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
     fake.stats.reset()
-    for (const attempt of [off.getSession({ externalCustomerId: 'new_4', email: 'new4@example.com' }), noEmail.getSession({ externalCustomerId: 'new_5' })]) {
+    for (const attempt of [off.getSession({ externalCustomerId: 'new_4', email: 'new4@acme.dev' }), noEmail.getSession({ externalCustomerId: 'new_5' })]) {
       const error = await attempt.then(() => null, (e: unknown) => e)
       expect(error).toBeInstanceOf(PolarSessionError)
       expect((error as PolarSessionError).code).toBe('customer_not_found')
@@ -71,11 +71,11 @@ describe('createCustomer', () => {
   })
 
   it('an email already used by another customer is reported, not retried into a second customer', async () => {
-    fake.addCustomer({ externalId: 'taken', email: 'taken@example.com' })
+    fake.addCustomer({ externalId: 'taken', email: 'taken@acme.dev' })
     const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
-    const error = await polar.getSession({ externalCustomerId: 'new_6', email: 'taken@example.com' }).then(() => null, (e: unknown) => e)
+    const error = await polar.getSession({ externalCustomerId: 'new_6', email: 'taken@acme.dev' }).then(() => null, (e: unknown) => e)
     expect((error as PolarSessionError).code).toBe('customer_not_found')
-    expect(fake.customers().filter((c) => c.email === 'taken@example.com')).toHaveLength(1)
+    expect(fake.customers().filter((c) => c.email === 'taken@acme.dev')).toHaveLength(1)
     await polar.close()
   })
 })

@@ -1,6 +1,7 @@
 // Every answer the fake gives, as data. Handlers return an Answer; the server
 // writes it after the configured latency. The error bodies are Polar's, byte
-// for byte (compact JSON, as Starlette's JSONResponse writes it).
+// for byte: compact JSON where Starlette's JSONResponse writes them, json.dumps
+// output (", " and ": ") where Polar's middleware or authlib write them.
 
 import type { ErrorItem } from './validation.js'
 
@@ -8,6 +9,8 @@ export interface Answer {
   status: number
   headers: Record<string, string>
   body: string
+  /** Starlette's ServerErrorMiddleware answered (an exception escaped): no other middleware adds headers. */
+  unhandled?: true
 }
 
 const JSON_TYPE = 'application/json'
@@ -29,32 +32,51 @@ export const INVALID_TOKEN_DESCRIPTION =
 export const INSUFFICIENT_SCOPE_DESCRIPTION =
   'The request requires higher privileges than provided by the access token.'
 
-/** Unknown, expired, revoked or wrong-environment token: checked before routing. */
-export function invalidToken(): Answer {
-  return json(
-    401,
-    { error: 'invalid_token', error_description: INVALID_TOKEN_DESCRIPTION },
-    { 'www-authenticate': `Bearer realm="polar", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"` },
-  )
+/**
+ * authlib's OAuth2Error answers, as Polar's oauth2_error_exception_handler writes them: the body
+ * through json.dumps, authlib's JSON headers (no-store, no-cache), then the Bearer challenge with
+ * realm, extra attributes, error and error_description in that order.
+ */
+function oauth2Error(status: number, error: string, description: string, extra: Record<string, string> = {}): Answer {
+  const attributes = [`realm="polar"`, ...Object.entries(extra).map(([k, v]) => `${k}="${v}"`), `error="${error}"`, `error_description="${description}"`]
+  return {
+    status,
+    headers: {
+      'content-type': JSON_TYPE,
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+      'www-authenticate': `Bearer ${attributes.join(', ')}`,
+    },
+    body: pythonJson({ error, error_description: description }),
+  }
 }
 
-/** No token, or a token of the wrong kind for the endpoint. */
+/** Unknown, expired, revoked or wrong-environment token: AuthSubjectMiddleware, before routing. */
+export function invalidToken(): Answer {
+  return oauth2Error(401, 'invalid_token', INVALID_TOKEN_DESCRIPTION)
+}
+
+/** No token, or a token of the wrong kind for the endpoint (Polar's Unauthorized, a PolarError). */
 export function unauthorized(): Answer {
   return json(401, { error: 'Unauthorized', detail: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="polar"' })
 }
 
-export function insufficientScope(): Answer {
-  return json(
-    403,
-    { error: 'insufficient_scope', error_description: INSUFFICIENT_SCOPE_DESCRIPTION },
-    {
-      'www-authenticate': `Bearer realm="polar", error="insufficient_scope", error_description="${INSUFFICIENT_SCOPE_DESCRIPTION}"`,
-    },
-  )
+/**
+ * Polar's InsufficientScopeError: the endpoint's required scopes in the challenge's `scope`.
+ * Polar joins a Python set, whose order varies between processes; the fake sorts them.
+ */
+export function insufficientScope(requiredScopes: readonly string[]): Answer {
+  return oauth2Error(403, 'insufficient_scope', INSUFFICIENT_SCOPE_DESCRIPTION, { scope: [...requiredScopes].sort().join(' ') })
 }
 
-export function notFound(): Answer {
+/** Polar's ResourceNotFound: a route that exists, for a resource that does not. */
+export function resourceNotFound(): Answer {
   return json(404, { error: 'ResourceNotFound', detail: 'Not found' })
+}
+
+/** Starlette's 404 (FastAPI's HTTPException handler): no route for the path, or an unsupported Polar-Version. */
+export function routeNotFound(): Answer {
+  return json(404, { detail: 'Not Found' })
 }
 
 export function methodNotAllowed(allowed: string[]): Answer {
@@ -83,8 +105,31 @@ export function bodyParseError(): Answer {
   return json(400, { detail: 'There was an error parsing the body' })
 }
 
-export function payloadTooLarge(limit: number): Answer {
-  return json(413, { detail: `Request body exceeds ${limit} bytes` }, { connection: 'close' })
+/**
+ * What Python's json.dumps() writes by default (MaxBodySizeMiddleware, authlib): ", " and
+ * ": " between items, non-ASCII escaped. For flat objects of strings, all these answers hold.
+ */
+export function pythonJson(value: Record<string, string>): string {
+  const quote = (text: string) => JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return `{${Object.entries(value).map(([k, v]) => `${quote(k)}: ${quote(v)}`).join(', ')}}`
+}
+
+/** MaxBodySizeMiddleware: a POST, PUT or PATCH without Content-Length (chunked). */
+export function lengthRequired(): Answer {
+  return {
+    status: 411,
+    headers: { 'content-type': JSON_TYPE },
+    body: pythonJson({ error: 'LengthRequired', detail: 'A Content-Length header is required.' }),
+  }
+}
+
+/** MaxBodySizeMiddleware: a declared Content-Length over the limit. */
+export function requestBodyTooLarge(limit: number): Answer {
+  return {
+    status: 413,
+    headers: { 'content-type': JSON_TYPE },
+    body: pythonJson({ error: 'RequestBodyTooLarge', detail: `Request body exceeded the maximum allowed size of ${limit} bytes.` }),
+  }
 }
 
 /** Polar's rate limiter: an empty body and retry-after in whole seconds, nothing else. */
@@ -92,8 +137,9 @@ export function rateLimited(retryAfterSeconds: number): Answer {
   return empty(429, { 'retry-after': String(retryAfterSeconds) })
 }
 
+/** An exception nothing handled: Starlette's ServerErrorMiddleware, outside every other middleware, in plain text. */
 export function internalError(): Answer {
-  return json(500, { error: 'InternalServerError', detail: 'Internal Server Error' })
+  return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error', unhandled: true }
 }
 
 const GATEWAY_TITLES: Record<number, string> = {

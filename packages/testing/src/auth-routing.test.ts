@@ -5,7 +5,7 @@ import {
   INSUFFICIENT_SCOPE_BODY,
   INVALID_TOKEN_BODY,
   INVALID_TOKEN_HEADER,
-  NOT_FOUND_BODY,
+  ROUTE_NOT_FOUND_BODY,
   UNAUTHORIZED_BODY,
   call,
   createSession,
@@ -62,17 +62,61 @@ describe('authentication', () => {
     expect(r.text).toBe(UNAUTHORIZED_BODY)
   })
 
-  it('a token without customer_sessions:write: 403 insufficient_scope', async () => {
+  it('a token without customer_sessions:write: 403 insufficient_scope naming the scope, as authlib writes it', async () => {
     const token = fake.addAccessToken({ scopes: ['customers:read'] })
     const r = await createSession(fake, { external_customer_id: 'usr_1' }, { token })
     expect(r.status).toBe(403)
     expect(r.text).toBe(INSUFFICIENT_SCOPE_BODY)
+    expect(r.headers.get('www-authenticate')).toBe(
+      'Bearer realm="polar", scope="customer_sessions:write", error="insufficient_scope", ' +
+        'error_description="The request requires higher privileges than provided by the access token."',
+    )
+    expect(r.headers.get('cache-control')).toBe('no-store')
+    expect(r.headers.get('pragma')).toBe('no-cache')
+    const read = await call(fake, 'GET', '/v1/customers/', { token: fake.addAccessToken({ scopes: ['customer_sessions:write'] }) })
+    expect(read.status).toBe(403)
+    expect(read.headers.get('www-authenticate')).toMatch(/^Bearer realm="polar", scope="customers:read customers:write", error="insufficient_scope"/)
+  })
+
+  it('token errors are json.dumps output with no-store and no-cache; other answers are private, no-store', async () => {
+    const invalid = await createSession(fake, { external_customer_id: 'usr_1' }, { token: generatePolarToken('polar_oat_') })
+    expect(invalid.text).toBe(
+      '{"error": "invalid_token", "error_description": "The access token provided is expired, revoked, malformed, or invalid for other reasons."}',
+    )
+    expect(invalid.headers.get('cache-control')).toBe('no-store')
+    expect(invalid.headers.get('pragma')).toBe('no-cache')
+    const missing = await createSession(fake, { external_customer_id: 'usr_1' }, { token: null })
+    expect(missing.text).toBe(UNAUTHORIZED_BODY)
+    expect(missing.headers.get('cache-control')).toBe('private, no-store')
+    expect(missing.headers.get('pragma')).toBeNull()
+    const created = await createSession(fake, { external_customer_id: 'usr_1' })
+    expect(created.headers.get('cache-control')).toBe('private, no-store')
   })
 
   it('personal access tokens are accepted', async () => {
     const token = fake.addAccessToken({ kind: 'personal' })
     expect(token).toMatch(/^polar_pat_/)
     expect((await createSession(fake, { external_customer_id: 'usr_1' }, { token })).status).toBe(201)
+  })
+
+  it('a personal token whose external id exists in several organizations: plain-text 500 (no 409)', async () => {
+    const shared = await startFakePolar({ seed: [{ externalId: 'usr_shared', email: 's@example.com' }] })
+    try {
+      shared.addAmbiguousExternalId('usr_shared')
+      const personal = shared.addAccessToken({ kind: 'personal' })
+      const r = await createSession(shared, { external_customer_id: 'usr_shared' }, { token: personal })
+      expect(r.status).toBe(500)
+      expect(r.text).toBe('Internal Server Error')
+      expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+      expect((await call(shared, 'GET', '/v1/customers/external/usr_shared', { token: personal })).status).toBe(500)
+      // By Polar's customer id there is one match; an organization token sees one organization.
+      const id = shared.customers()[0]?.id
+      expect((await createSession(shared, { customer_id: id }, { token: personal })).status).toBe(201)
+      expect((await createSession(shared, { external_customer_id: 'usr_shared' })).status).toBe(201)
+      expect(shared.stats.sessionsCreated).toBe(2)
+    } finally {
+      await shared.close()
+    }
   })
 })
 
@@ -127,10 +171,10 @@ describe('order: token → JSON parse → subject and scope → schema → looku
 })
 
 describe('routing', () => {
-  it('unknown /v1 path: token check first, then 404 ResourceNotFound', async () => {
+  it("unknown path: token check first, then Starlette's 404 {\"detail\":\"Not Found\"}", async () => {
     const ok = await call(fake, 'GET', '/v1/does-not-exist')
     expect(ok.status).toBe(404)
-    expect(ok.text).toBe(NOT_FOUND_BODY)
+    expect(ok.text).toBe(ROUTE_NOT_FOUND_BODY)
     expect(ok.headers.get('content-type')).toBe('application/json')
     const bad = await call(fake, 'GET', '/v1/does-not-exist', { token: 'polar_oat_bad' })
     expect(bad.status).toBe(401)
@@ -138,10 +182,15 @@ describe('routing', () => {
     expect(anonymous.status).toBe(404)
   })
 
-  it('paths outside /v1 are not token-checked', async () => {
-    const r = await call(fake, 'GET', '/favicon.ico', { token: 'polar_oat_bad' })
+  it('paths outside /v1 are the API host too (token-checked, 404 detail); the portal page is the frontend', async () => {
+    const r = await call(fake, 'GET', '/favicon.ico', { token: null })
     expect(r.status).toBe(404)
-    expect(r.text).toBe(NOT_FOUND_BODY)
+    expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+    expect((await call(fake, 'GET', '/favicon.ico', { token: 'polar_oat_bad' })).status).toBe(401)
+    const portal = await call(fake, 'GET', '/acme/portal', { token: 'polar_oat_bad', headers: { 'polar-version': 'nope' } })
+    expect(portal.status).toBe(401)
+    expect(portal.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(portal.headers.get('polar-version')).toBeNull()
   })
 
   it('wrong method on a known path: 405 with Allow', async () => {
@@ -168,18 +217,42 @@ describe('routing', () => {
     expect(followed.status).toBe(201)
   })
 
-  it('Polar-Version: absent, 2026-04 and 2026-10 pass; anything else is 404', async () => {
-    for (const version of ['2026-04', '2026-10']) {
-      const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version } })
+  it('Polar-Version: absent, empty, 2026-04 and 2026-10 pass and are echoed; anything else is 404 {"detail":"Not Found"}', async () => {
+    const absent = await createSession(fake, { external_customer_id: 'usr_1' })
+    expect(absent.headers.get('polar-version')).toBe('2026-04')
+    for (const [version, echoed] of [['2026-04', '2026-04'], ['2026-10', '2026-10'], ['', '2026-04']]) {
+      const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version as string } })
       expect(r.status, version).toBe(201)
+      expect(r.headers.get('polar-version')).toBe(echoed)
     }
-    for (const version of ['2025-01', 'latest', '']) {
+    for (const version of ['2025-01', 'latest', '2026-4', '2026-04-01']) {
       const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version } })
       expect(r.status, version).toBe(404)
-      expect(r.text).toBe(NOT_FOUND_BODY)
+      expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+      expect(r.headers.get('polar-version')).toBeNull()
     }
-    const bad = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': 'x' } })
-    expect(bad.status).toBe(401)
+  })
+
+  it('the version is checked before the token: a bad version with a bad token is 404, not 401', async () => {
+    const r = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': 'x' } })
+    expect(r.status).toBe(404)
+    expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+    const good = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': '2026-10' } })
+    expect(good.status).toBe(401)
+    expect(good.headers.get('polar-version')).toBe('2026-10')
+  })
+
+  it('the version is checked before the rate limit: a bad version is 404 even when the bucket is empty', async () => {
+    const limited = await startFakePolar({ rateLimit: { limit: 0, pendingAuthLimit: false } })
+    try {
+      expect((await call(limited, 'GET', '/v1/customers/')).status).toBe(429)
+      const r = await call(limited, 'GET', '/v1/customers/', { headers: { 'polar-version': '1999-01' } })
+      expect(r.status).toBe(404)
+      expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
+      expect(limited.stats.rateLimited).toBe(1)
+    } finally {
+      await limited.close()
+    }
   })
 
   it('counts requests under their route template', async () => {

@@ -25,6 +25,11 @@ export class FakeClock {
   }
 }
 
+/** Whole milliseconds since the epoch on the fake server's clock, for windows and TTLs. */
+export function clockMs(clock: FakeClock): number {
+  return Math.floor(clock.nowMicros() / 1000)
+}
+
 /** `2026-08-22T10:00:00.123456Z`: always six fractional digits. */
 export function formatMicros(micros: number): string {
   const seconds = Math.floor(micros / 1_000_000)

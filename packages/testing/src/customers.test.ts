@@ -7,7 +7,7 @@ type Json = Record<string, any>
 
 let fake: FakePolar
 beforeAll(async () => {
-  fake = await startFakePolar({ seed: [{ externalId: 'existing', email: 'existing@example.com', name: 'Existing' }] })
+  fake = await startFakePolar({ seed: [{ externalId: 'existing', email: 'existing@acme.dev', name: 'Existing' }] })
 })
 afterAll(() => fake.close())
 
@@ -16,11 +16,11 @@ const create = (body: unknown, token?: string) => call(fake, 'POST', '/v1/custom
 describe('POST /v1/customers/', () => {
   it('creates a customer on first use; a session can follow at once', async () => {
     const before = fake.stats.customersCreated
-    const r = await create({ email: 'new@example.com', external_id: 'usr_new', name: 'New', metadata: { plan: 'pro', seats: 3 } })
+    const r = await create({ email: 'new@acme.dev', external_id: 'usr_new', name: 'New', metadata: { plan: 'pro', seats: 3 } })
     expect(r.status).toBe(201)
     const c = r.json as Json
     expect(c).toMatchObject({
-      email: 'new@example.com',
+      email: 'new@acme.dev',
       external_id: 'usr_new',
       name: 'New',
       type: 'individual',
@@ -37,14 +37,14 @@ describe('POST /v1/customers/', () => {
   })
 
   it('rejects a duplicate external id and email, naming the field (both listed)', async () => {
-    const r = await create({ email: 'EXISTING@example.com', external_id: 'existing' })
+    const r = await create({ email: 'EXISTING@acme.dev', external_id: 'existing' })
     expect(r.status).toBe(422)
     expect(r.text).toBe(
       '{"error":"PolarRequestValidationError","detail":[' +
-        '{"type":"value_error","loc":["body","email"],"msg":"A customer with this email address already exists.","input":"EXISTING@example.com"},' +
+        '{"type":"value_error","loc":["body","email"],"msg":"A customer with this email address already exists.","input":"EXISTING@acme.dev"},' +
         '{"type":"value_error","loc":["body","external_id"],"msg":"A customer with this external ID already exists.","input":"existing"}]}',
     )
-    const onlyExternal = await create({ email: 'fresh@example.com', external_id: 'existing' })
+    const onlyExternal = await create({ email: 'fresh@acme.dev', external_id: 'existing' })
     expect((onlyExternal.json as Json).detail).toEqual([
       { type: 'value_error', loc: ['body', 'external_id'], msg: 'A customer with this external ID already exists.', input: 'existing' },
     ])
@@ -62,12 +62,25 @@ describe('POST /v1/customers/', () => {
     expect((tag.json as Json).detail[0]).toMatchObject({ type: 'union_tag_invalid', loc: ['body'] })
   })
 
+  it("names the union's discriminator function in union_tag_invalid, with Python's str() of the tag", async () => {
+    const r = await create({ email: 'a@acme.dev', type: null })
+    expect((r.json as Json).detail).toEqual([
+      {
+        type: 'union_tag_invalid',
+        loc: ['body'],
+        msg: "Input tag 'None' found using _customer_create_type() does not match any of the expected tags: 'individual', 'team'",
+        input: { email: 'a@acme.dev', type: null },
+        ctx: { discriminator: '_customer_create_type()', tag: 'None', expected_tags: "'individual', 'team'" },
+      },
+    ])
+  })
+
   it('creates team customers with an owner member', async () => {
-    const r = await create({ type: 'team', email: 'team@example.com', external_id: 'team_x', owner: { email: 'boss@example.com', external_id: 'boss' } })
+    const r = await create({ type: 'team', email: 'team@acme.dev', external_id: 'team_x', owner: { email: 'boss@acme.dev', external_id: 'boss' } })
     expect(r.status).toBe(201)
     expect((r.json as Json).type).toBe('team')
     const members = fake.customers().find((c) => c.externalId === 'team_x')?.members
-    expect(members).toEqual([expect.objectContaining({ email: 'boss@example.com', externalId: 'boss' })])
+    expect(members).toEqual([expect.objectContaining({ email: 'boss@acme.dev', externalId: 'boss' })])
     expect((await createSession(fake, { external_customer_id: 'team_x', external_member_id: 'boss' })).status).toBe(201)
   })
 
@@ -83,7 +96,7 @@ describe('GET /v1/customers/external/{external_id} and friends', () => {
   it('reads a customer by external id, 404 ResourceNotFound when absent', async () => {
     const ok = await call(fake, 'GET', '/v1/customers/external/existing')
     expect(ok.status).toBe(200)
-    expect((ok.json as Json).email).toBe('existing@example.com')
+    expect((ok.json as Json).email).toBe('existing@acme.dev')
     const missing = await call(fake, 'GET', '/v1/customers/external/nobody')
     expect(missing.status).toBe(404)
     expect(missing.text).toBe(NOT_FOUND_BODY)
@@ -122,7 +135,7 @@ describe('GET /v1/customers/external/{external_id} and friends', () => {
     const body = all.json as Json
     expect(body.pagination.total_count).toBe(fake.customers().filter((c) => !c.deleted).length)
     expect(body.items.length).toBe(body.pagination.total_count)
-    const one = await call(fake, 'GET', '/v1/customers/?email=EXISTING%40example.com')
+    const one = await call(fake, 'GET', '/v1/customers/?email=EXISTING%40acme.dev')
     expect((one.json as Json).items.map((c: Json) => c.external_id)).toEqual(['existing'])
     const bad = await call(fake, 'GET', '/v1/customers/?page=0')
     expect(bad.status).toBe(422)

@@ -31,14 +31,15 @@ describe('status faults', () => {
     expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(3)
   })
 
-  it('500 is JSON; 502/503/504 are the proxy HTML', async () => {
+  it("500 is Starlette's plain text, as for any unhandled error; 502/503/504 are the proxy HTML", async () => {
     fake.fail({ kind: 'status', status: 500 })
     fake.fail({ kind: 'status', status: 502 })
     fake.fail({ kind: 'status', status: 503 })
     fake.fail({ kind: 'status', status: 504 })
     const r500 = await createSession(fake, valid)
     expect(r500.status).toBe(500)
-    expect(r500.headers.get('content-type')).toBe('application/json')
+    expect(r500.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(r500.text).toBe('Internal Server Error')
     for (const status of [502, 503, 504]) {
       const r = await createSession(fake, valid)
       expect(r.status).toBe(status)
@@ -128,6 +129,18 @@ describe('payload faults on session creation', () => {
     expect(Date.parse(body.expires_at)).toBeLessThan(Date.now())
     const introspect = await call(fake, 'GET', '/v1/customer-portal/customer-session/introspect', { token: body.token })
     expect(introspect.status).toBe(401)
+  })
+
+  it("no-owner-member: Polar's 422 at body.customer_id, input the customer's id; no session", async () => {
+    fake.fail({ kind: 'no-owner-member' })
+    const id = fake.customers().find((c) => c.externalId === 'usr_1')?.id
+    const r = await createSession(fake, valid)
+    expect(r.status).toBe(422)
+    expect(r.text).toBe(
+      `{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","customer_id"],"msg":"No owner member found for this customer.","input":"${id}"}]}`,
+    )
+    expect(fake.stats.sessionsCreated).toBe(0)
+    expect((await createSession(fake, valid)).status).toBe(201)
   })
 
   it('only hit session creation by default, and an invalid request spends the fault normally', async () => {

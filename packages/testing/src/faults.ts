@@ -9,8 +9,8 @@
 // session creation route; they are taken when the request arrives and change
 // the answer only if the request earns a 2xx (an invalid request still gets
 // its normal error, and the fault is spent). malformed-json truncates any 2xx
-// JSON body, so a route filter can aim it elsewhere; missing-fields and
-// expired only mean something for session creation.
+// JSON body, so a route filter can aim it elsewhere; missing-fields, expired
+// and no-owner-member only mean something for session creation.
 
 import type { FakeFault } from './types.js'
 
@@ -23,7 +23,7 @@ interface Rule {
   rate: number // 1 for times rules
 }
 
-const PAYLOAD_KINDS = new Set(['malformed-json', 'missing-fields', 'expired'])
+const PAYLOAD_KINDS = new Set(['malformed-json', 'missing-fields', 'expired', 'no-owner-member'])
 
 export function isPayloadFault(fault: FakeFault): boolean {
   return PAYLOAD_KINDS.has(fault.kind)
@@ -103,6 +103,7 @@ function validateFault(fault: FakeFault): void {
     case 'malformed-json':
     case 'missing-fields':
     case 'expired':
+    case 'no-owner-member':
       return
     default:
       throw new TypeError(`fail(): unknown fault kind ${JSON.stringify((fault as { kind?: unknown }).kind)}`)

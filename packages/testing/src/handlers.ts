@@ -6,15 +6,16 @@ import {
   bodyParseError,
   empty,
   insufficientScope,
+  internalError,
   json,
   jsonInvalid,
-  notFound,
+  resourceNotFound,
   polarValidationError,
   requestValidationError,
   unauthorized,
 } from './answers.js'
 import type { Answer } from './answers.js'
-import type { RequestInfo, RouterDeps, Subject } from './router.js'
+import type { RequestInfo, RouterDeps, Subject } from './request.js'
 import { decodeBody } from './json-body.js'
 import {
   customerJson,
@@ -28,21 +29,32 @@ import { validateCustomerCreate, validateSessionCreate } from './schemas.js'
 import { checkUuid4 } from './validation.js'
 import type { ErrorItem } from './validation.js'
 
-type Body = { ok: true; value: unknown } | { ok: false; answer: Answer }
+type Body = { ok: true; value: unknown; undecodable?: true } | { ok: false; answer: Answer }
 
 /** FastAPI reads and parses the body before it resolves the auth dependency. */
 function readJson(req: RequestInfo): Body {
   const decoded = decodeBody(req.body, req.headers['content-type'])
   if (decoded.kind === 'json_invalid') return { ok: false, answer: jsonInvalid(decoded.pos, decoded.msg) }
   if (decoded.kind === 'unparseable') return { ok: false, answer: bodyParseError() }
+  // Not parsed, so no error yet: the schema fails it after the auth checks, and writing that 422 fails.
+  if (decoded.kind === 'undecodable') return { ok: true, value: null, undecodable: true }
   return { ok: true, value: decoded.kind === 'none' ? null : decoded.value }
 }
 
-/** An organization (or personal) token holding one of `scopes`. */
+/** An organization (or personal) token holding one of `scopes` (Polar's Authenticator). */
 function requireToken(subject: Subject, ...scopes: string[]): Answer | null {
   if (subject.kind !== 'token') return unauthorized()
-  if (!scopes.some((s) => subject.token.scopes.has(s))) return insufficientScope()
+  if (!scopes.some((s) => subject.token.scopes.has(s))) return insufficientScope(scopes)
   return null
+}
+
+/**
+ * A personal token sees every organization of its user: when an external id matches customers in
+ * several, the repository's get_one_or_none() raises and nothing handles it (a plain 500).
+ */
+function ambiguousLookup(deps: RouterDeps, subject: Subject, externalId: string): Answer | null {
+  if (subject.kind !== 'token' || subject.token.kind !== 'personal') return null
+  return deps.org.ambiguousExternalIds.has(externalId) ? internalError() : null
 }
 
 // ------------------------------------------------------------ customer sessions
@@ -52,10 +64,13 @@ export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subje
   if (!body.ok) return body.answer
   const denied = requireToken(subject, 'customer_sessions:write')
   if (denied) return denied
+  if (body.undecodable) return internalError()
   const input = validateSessionCreate(body.value)
   if (!input.ok) return requestValidationError(input.errors)
   const { org } = deps
   const value = input.value
+  const ambiguous = value.by === 'external' ? ambiguousLookup(deps, subject, value.externalCustomerId) : null
+  if (ambiguous) return ambiguous
 
   const customer =
     value.by === 'id' ? org.liveCustomer(value.customerId) : org.customerByExternalId(value.externalCustomerId)
@@ -88,6 +103,8 @@ export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subje
       }
     } else if (customer.type === 'team') {
       return polarValidationError([{ loc: ['body', 'member_id'], msg: 'member_id is required for team customers.', input: null }])
+    } else if (req.payloadFault?.kind === 'no-owner-member') {
+      return polarValidationError([{ loc: ['body', 'customer_id'], msg: 'No owner member found for this customer.', input: customer.id }])
     } else {
       member = org.ownerMember(customer)
     }
@@ -111,6 +128,7 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   if (!body.ok) return body.answer
   const denied = requireToken(subject, 'customers:write')
   if (denied) return denied
+  if (body.undecodable) return internalError()
   const input = validateCustomerCreate(body.value)
   if (!input.ok) return requestValidationError(input.errors)
   const { org } = deps
@@ -123,9 +141,6 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   }
   if (value.externalId !== null && org.customerByExternalId(value.externalId)) {
     conflicts.push({ loc: ['body', 'external_id'], msg: 'A customer with this external ID already exists.', input: value.externalId })
-  }
-  if (value.email === null && value.owner === null) {
-    conflicts.push({ loc: ['body', 'email'], msg: 'An email is required for the customer or its owner.', input: null })
   }
   if (conflicts.length > 0) return polarValidationError(conflicts)
 
@@ -147,15 +162,19 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
 export function getCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
   const denied = requireToken(subject, 'customers:read', 'customers:write')
   if (denied) return denied
+  const ambiguous = ambiguousLookup(deps, subject, req.params.external_id as string)
+  if (ambiguous) return ambiguous
   const customer = deps.org.customerByExternalId(req.params.external_id as string)
-  return customer ? json(200, customerJson(deps.org, customer)) : notFound()
+  return customer ? json(200, customerJson(deps.org, customer)) : resourceNotFound()
 }
 
 export function deleteCustomerByExternalId(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
   const denied = requireToken(subject, 'customers:write')
   if (denied) return denied
+  const ambiguous = ambiguousLookup(deps, subject, req.params.external_id as string)
+  if (ambiguous) return ambiguous
   const customer = deps.org.customerByExternalId(req.params.external_id as string)
-  return deps.org.deleteCustomer(customer) ? empty(204) : notFound()
+  return deps.org.deleteCustomer(customer) ? empty(204) : resourceNotFound()
 }
 
 function customerFromPath(deps: RouterDeps, req: RequestInfo): { customer: CustomerRecord | undefined } | Answer {
@@ -169,7 +188,7 @@ export function getCustomer(deps: RouterDeps, req: RequestInfo, subject: Subject
   if (denied) return denied
   const found = customerFromPath(deps, req)
   if ('status' in found) return found
-  return found.customer ? json(200, customerJson(deps.org, found.customer)) : notFound()
+  return found.customer ? json(200, customerJson(deps.org, found.customer)) : resourceNotFound()
 }
 
 export function deleteCustomer(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
@@ -177,7 +196,7 @@ export function deleteCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   if (denied) return denied
   const found = customerFromPath(deps, req)
   if ('status' in found) return found
-  return deps.org.deleteCustomer(found.customer) ? empty(204) : notFound()
+  return deps.org.deleteCustomer(found.customer) ? empty(204) : resourceNotFound()
 }
 
 /** GET /v1/customers/: page, limit (at most 100) and an exact, case-insensitive email filter. */

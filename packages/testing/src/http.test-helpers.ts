@@ -77,14 +77,17 @@ export function rawRequest(
 export const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
 
+/** authlib's body, written by json.dumps: spaces after ':' and ','. */
 export const INVALID_TOKEN_BODY =
-  '{"error":"invalid_token","error_description":"The access token provided is expired, revoked, malformed, or invalid for other reasons."}'
+  '{"error": "invalid_token", "error_description": "The access token provided is expired, revoked, malformed, or invalid for other reasons."}'
 export const INVALID_TOKEN_HEADER =
   'Bearer realm="polar", error="invalid_token", error_description="The access token provided is expired, revoked, malformed, or invalid for other reasons."'
 export const UNAUTHORIZED_BODY = '{"error":"Unauthorized","detail":"Unauthorized"}'
 export const INSUFFICIENT_SCOPE_BODY =
-  '{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token."}'
+  '{"error": "insufficient_scope", "error_description": "The request requires higher privileges than provided by the access token."}'
 export const NOT_FOUND_BODY = '{"error":"ResourceNotFound","detail":"Not found"}'
+/** Starlette's 404: no route, or an unsupported Polar-Version. */
+export const ROUTE_NOT_FOUND_BODY = '{"detail":"Not Found"}'
 
 /** Header names of a fetch Response (the DOM lib here has no Headers iterator typings). */
 export function headerNames(headers: Headers): string[] {

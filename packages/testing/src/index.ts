@@ -16,4 +16,5 @@ export type {
   FakePolarOptions,
   FakeSession,
   FakeStats,
+  RateLimitOption,
 } from './types.js'

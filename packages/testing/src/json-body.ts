@@ -1,9 +1,12 @@
-// Request body decoding as FastAPI does it, so malformed bodies get the same
-// answers as from Polar:
+// Request body decoding as FastAPI 0.136 does it (strict content type), so
+// malformed bodies get the same answers as from Polar:
 // - empty body: no body at all (the schema then reports `missing` at ["body"]);
-// - a content-type that is not application/json or */*+json: the raw text is
-//   the body (and fails the schema);
-// - bytes that are not UTF-8, or JSON nested absurdly deep (Python's
+// - no Content-Type, or one that is not application/json or application/*+json:
+//   the bytes are not parsed; the schema gets them as they are and fails
+//   (`model_attributes_type`, with the body's text as `input`). Bytes that are
+//   not UTF-8 cannot even be put into that 422: FastAPI's jsonable_encoder
+//   raises, and the answer is a plain 500;
+// - JSON bytes that are not UTF-8, or JSON nested absurdly deep (Python's
 //   RecursionError): 400 {"detail":"There was an error parsing the body"};
 // - invalid JSON: 422 json_invalid with loc ["body", <position>] and ctx.error
 //   set to Python's json message ("Expecting value", "Expecting ',' delimiter",
@@ -17,20 +20,27 @@ export type BodyResult =
   | { kind: 'value'; value: unknown }
   | { kind: 'json_invalid'; pos: number; msg: string }
   | { kind: 'unparseable' }
+  /** Not JSON by its content type, and not UTF-8: the 422 for it cannot be written (500). */
+  | { kind: 'undecodable' }
 
 /** Python's json module gives up around this depth (RecursionError). */
 const MAX_DEPTH = 1000
 
 export function decodeBody(raw: Buffer, contentType: string | undefined): BodyResult {
   if (raw.length === 0) return { kind: 'none' }
+  if (contentType === undefined || !isJsonContentType(contentType)) {
+    // bytes.decode(): strict UTF-8, a BOM kept as a character.
+    try {
+      return { kind: 'value', value: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw) }
+    } catch {
+      return { kind: 'undecodable' }
+    }
+  }
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw)
   } catch {
     return { kind: 'unparseable' }
-  }
-  if (contentType !== undefined && !isJsonContentType(contentType)) {
-    return { kind: 'value', value: text }
   }
   let value: unknown
   try {
@@ -51,8 +61,10 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): BodyRe
   return { kind: 'value', value }
 }
 
+/** email.message's get_content_maintype/subtype, as FastAPI reads the header. */
 function isJsonContentType(value: string): boolean {
   const mime = (value.split(';')[0] ?? '').trim().toLowerCase()
+  if (mime.split('/').length !== 2) return false
   const slash = mime.indexOf('/')
   if (slash < 0) return false
   const main = mime.slice(0, slash)

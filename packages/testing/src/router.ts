@@ -1,197 +1,115 @@
-// Request routing in the order Polar's stack applies it:
-//   1. auth middleware: a bearer token that is unknown, expired or revoked is
-//      a 401 invalid_token on every /v1 path, before routing;
-//   2. the organization's rate limit (429, empty body, retry-after);
-//   3. Polar-Version: absent, 2026-04 or 2026-10, anything else 404;
-//   4. Starlette routing: 404, 405, or 307 to the path with/without the
-//      trailing slash;
-//   5. the endpoint: JSON parse (422 json_invalid) → auth subject and scope
+// A request through Polar's stack, outermost middleware first (server/polar/app.py:
+// add_middleware() puts each new one outside the ones before it):
+//   1. APIVersionMiddleware: Polar-Version absent or empty, 2026-04 or 2026-10;
+//      anything else 404 {"detail":"Not Found"}. Every answer behind it carries
+//      the version as a Polar-Version header;
+//   2. MaxBodySizeMiddleware, on the headers alone: 411 for a POST, PUT or
+//      PATCH without Content-Length (chunked), 413 above 10 MiB;
+//   3. the rate limit on /v1 paths (429, empty body, retry-after; rate-limit.ts),
+//      before authentication, so it keys a token by the identity its last
+//      successful authentication cached;
+//   4. AuthSubjectMiddleware: a bearer token that is unknown, expired or revoked
+//      is a 401 invalid_token on every path, before routing;
+//   5. CacheControlMiddleware (Cache-Control: private, no-store unless set),
+//      then Starlette routing: 404 {"detail":"Not Found"}, 405, or 307 to the path
+//      with/without the trailing slash;
+//   6. the endpoint: JSON parse (422 json_invalid) → auth subject and scope
 //      (401/403) → schema (422) → lookups (422/404). Endpoints live in
 //      handlers.ts.
-// Paths outside /v1 are the portal frontend (GET /{slug}/portal) or 404.
+// GET /{slug}/portal is the portal frontend, another host on Polar: none of the
+// API's middleware applies to it. Who is asking is auth.ts; what routes exist
+// is routes.ts.
 
-import type { IncomingHttpHeaders } from 'node:http'
-import { invalidToken, methodNotAllowed, empty, notFound, rateLimited } from './answers.js'
+import {
+  empty,
+  invalidToken,
+  lengthRequired,
+  methodNotAllowed,
+  rateLimited,
+  requestBodyTooLarge,
+  routeNotFound,
+} from './answers.js'
 import type { Answer } from './answers.js'
-import type { Stats } from './stats.js'
-import type { SlidingWindowLimiter } from './rate-limit.js'
-import type { AccessTokenRecord, CustomerRecord, FakeOrganization, MemberRecord, SessionRecord } from './state.js'
-import type { FakeFault } from './types.js'
+import { MAX_BODY_BYTES, bodySizeVerdict } from './body-reader.js'
+import { authenticate, bearerToken, rateLimitBucket, tokenBucket } from './auth.js'
+import { clockMs } from './clock.js'
 import { portalPage } from './portal-page.js'
-import * as handlers from './handlers.js'
+import type { RateLimitCaller } from './rate-limit.js'
+import type { RequestInfo, RouterDeps, Subject } from './request.js'
+import { PORTAL_PAGE, match, slashAlternative } from './routes.js'
 
-export type Subject =
-  | { kind: 'anonymous' }
-  | { kind: 'token'; token: AccessTokenRecord }
-  | { kind: 'session'; session: SessionRecord; customer: CustomerRecord; member: MemberRecord | null }
-
-export interface RouterDeps {
-  org: FakeOrganization
-  stats: Stats
-  portalBaseUrl(): string
-  limiter(): SlidingWindowLimiter | null
-}
-
-export interface RequestInfo {
-  method: string
-  /** Percent-decoded path, as Starlette routes on. */
-  pathname: string
-  /** The path as sent, for redirects. */
-  rawPath: string
-  search: string
-  query: URLSearchParams
-  headers: IncomingHttpHeaders
-  body: Buffer
-  routeKey: string
-  payloadFault: FakeFault | undefined
-  params: Record<string, string>
-}
-
-export type Handler = (deps: RouterDeps, req: RequestInfo, subject: Subject) => Answer
-
-interface Route {
-  method: string
-  template: string
-  pattern: RegExp
-  names: string[]
-  handler: Handler
-}
-
-function route(method: string, template: string, handler: Handler): Route {
-  const names: string[] = []
-  const source = template
-    .split(/(\{\w+\})/)
-    .map((part) => {
-      const param = /^\{(\w+)\}$/.exec(part)
-      if (!param) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-      names.push(param[1] as string)
-      return '([^/]+)'
-    })
-    .join('')
-  return { method, template, pattern: new RegExp(`^${source}$`), names, handler }
-}
-
-const ROUTES: Route[] = [
-  route('POST', '/v1/customer-sessions/', handlers.createSession),
-  route('GET', '/v1/customers/', handlers.listCustomers),
-  route('POST', '/v1/customers/', handlers.createCustomer),
-  route('GET', '/v1/customers/external/{external_id}', handlers.getCustomerByExternalId),
-  route('DELETE', '/v1/customers/external/{external_id}', handlers.deleteCustomerByExternalId),
-  route('GET', '/v1/customers/{id}', handlers.getCustomer),
-  route('DELETE', '/v1/customers/{id}', handlers.deleteCustomer),
-  route('GET', '/v1/customer-portal/customers/me', handlers.portalMe),
-  route('GET', '/v1/customer-portal/customer-session/introspect', handlers.portalIntrospect),
-  route('GET', '/v1/customer-portal/customer-session/user', handlers.portalUser),
-]
-
-const PORTAL_PAGE = /^\/([^/]+)\/portal$/
-const SUPPORTED_VERSIONS = new Set(['2026-04', '2026-10'])
-const MAX_KEY_PATH = 200
-
-interface Match {
-  route: Route | null
-  params: Record<string, string>
-  allowed: string[]
-}
-
-function match(method: string, pathname: string): Match {
-  const allowed: string[] = []
-  for (const r of ROUTES) {
-    const m = r.pattern.exec(pathname)
-    if (!m) continue
-    // Starlette serves HEAD wherever it serves GET.
-    if (r.method === method || (method === 'HEAD' && r.method === 'GET')) {
-      const params: Record<string, string> = {}
-      r.names.forEach((name, i) => (params[name] = m[i + 1] as string))
-      return { route: r, params, allowed: [] }
-    }
-    allowed.push(r.method)
-  }
-  return { route: null, params: {}, allowed }
-}
-
-/** Python's urllib.parse.unquote: %XX runs decoded as UTF-8, bad bytes replaced, stray % kept. */
-function unquote(path: string): string {
-  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'))
-}
-
-/** Splits a request target; the route key names the template, e.g. 'GET /v1/customers/{id}'. */
-export function classify(method: string, target: string): Pick<RequestInfo, 'pathname' | 'rawPath' | 'search' | 'query' | 'routeKey'> {
-  let rawPath = target
-  let search = ''
-  if (!target.startsWith('/')) {
-    try {
-      const u = new URL(target)
-      rawPath = u.pathname
-      search = u.search
-    } catch {
-      rawPath = '/'
-    }
-  } else {
-    const q = target.indexOf('?')
-    if (q >= 0) {
-      rawPath = target.slice(0, q)
-      search = target.slice(q)
-    }
-    const hash = rawPath.indexOf('#')
-    if (hash >= 0) rawPath = rawPath.slice(0, hash)
-  }
-  const pathname = unquote(rawPath)
-  let routeKey: string
-  const m = match(method, pathname)
-  const any = m.route ?? ROUTES.find((r) => r.pattern.test(pathname))
-  if (any) routeKey = `${method} ${any.template}`
-  else if (PORTAL_PAGE.test(pathname)) routeKey = `${method} /{slug}/portal`
-  else routeKey = `${method} ${pathname.length > MAX_KEY_PATH ? `${pathname.slice(0, MAX_KEY_PATH)}…` : pathname}`
-  return { pathname, rawPath, search, query: new URLSearchParams(search), routeKey }
-}
-
-/** FastAPI's get_authorization_scheme_param, then Polar's token lookup. */
-function authenticate(org: FakeOrganization, header: string | undefined): Subject | 'invalid' {
-  if (header === undefined) return { kind: 'anonymous' }
-  const space = header.indexOf(' ')
-  const scheme = space < 0 ? header : header.slice(0, space)
-  const credentials = space < 0 ? '' : header.slice(space + 1)
-  if (scheme.toLowerCase() !== 'bearer' || credentials === '') return { kind: 'anonymous' }
-  const token = org.accessToken(credentials)
-  if (token) return { kind: 'token', token }
-  const found = org.validSession(credentials)
-  if (found) return { kind: 'session', ...found }
-  return 'invalid'
-}
+/** CURRENT_API_VERSION first: the default. */
+const SUPPORTED_VERSIONS = ['2026-04', '2026-10']
 
 export function dispatch(deps: RouterDeps, req: RequestInfo): Answer {
-  const { pathname, method } = req
-  if (pathname !== '/v1' && !pathname.startsWith('/v1/')) {
-    const portal = PORTAL_PAGE.exec(pathname)
-    if (portal && (method === 'GET' || method === 'HEAD')) {
-      const answer = portalPage(deps.org, portal[1] as string, req.query)
-      return method === 'HEAD' ? { ...answer, body: '' } : answer
-    }
-    return notFound()
+  const portal = PORTAL_PAGE.exec(req.pathname)
+  if (portal && (req.method === 'GET' || req.method === 'HEAD')) {
+    const answer = portalPage(deps.org, portal[1] as string, req.query)
+    return req.method === 'HEAD' ? { ...answer, body: '' } : answer
   }
+  const version = apiVersion(req.headers['polar-version'])
+  if (version === null) return routeNotFound()
+  const answer = behindVersion(deps, req)
+  if (answer.unhandled) return answer
+  return { ...answer, headers: { ...answer.headers, 'polar-version': version } }
+}
 
-  const subject = authenticate(deps.org, req.headers.authorization)
-  if (subject === 'invalid') return invalidToken()
+/**
+ * APIVersion.from_scope: an absent or empty header is the default version; otherwise
+ * YYYY-MM (re.fullmatch) naming a supported version. null: 404.
+ */
+function apiVersion(header: string | string[] | undefined): string | null {
+  const raw = Array.isArray(header) ? header[0] : header
+  if (raw === undefined || raw === '') return SUPPORTED_VERSIONS[0] as string
+  const m = /^(\d{4})-(\d{2})$/.exec(raw)
+  if (!m) return null
+  const canonical = `${Number(m[1])}-${String(Number(m[2])).padStart(2, '0')}`
+  return SUPPORTED_VERSIONS.includes(canonical) ? canonical : null
+}
 
-  if (subject.kind === 'token') {
-    const retryAfter = deps.limiter()?.hit() ?? null
+function behindVersion(deps: RouterDeps, req: RequestInfo): Answer {
+  const size = bodySizeVerdict(req.method, req.headers['content-length'])
+  if (size === 411) return lengthRequired()
+  if (size === 413) return requestBodyTooLarge(MAX_BODY_BYTES)
+
+  const token = bearerToken(req.headers.authorization)
+  const limiter = deps.limiter()
+  // rate_limit.py's rules are keyed by the regex ^/v1.
+  if (limiter && req.pathname.startsWith('/v1')) {
+    const caller: RateLimitCaller =
+      token === null
+        ? { kind: 'anonymous', ip: req.clientIp }
+        : { kind: 'token', token, identity: () => tokenBucket(deps.org, token) }
+    const retryAfter = limiter.check(caller, clockMs(deps.org.clock))
     if (retryAfter !== null) return rateLimited(retryAfter)
   }
 
-  const version = req.headers['polar-version']
-  if (version !== undefined && !SUPPORTED_VERSIONS.has(version as string)) return notFound()
+  const subject = authenticate(deps.org, token)
+  if (subject === 'invalid') {
+    if (token !== null) limiter?.forgetIdentity(token)
+    return invalidToken()
+  }
+  const bucket = rateLimitBucket(deps.org, subject)
+  if (limiter && token !== null && bucket !== null) limiter.rememberIdentity(token, bucket, clockMs(deps.org.clock))
+  return withCacheControl(route(deps, req, subject))
+}
 
-  const m = match(method, pathname)
+/** CacheControlMiddleware, inside the auth middleware: every answer of the app not to be cached. */
+function withCacheControl(answer: Answer): Answer {
+  if (answer.unhandled || 'cache-control' in answer.headers) return answer
+  return { ...answer, headers: { ...answer.headers, 'cache-control': 'private, no-store' } }
+}
+
+function route(deps: RouterDeps, req: RequestInfo, subject: Subject): Answer {
+  const m = match(req.method, req.pathname)
   if (m.route) return m.route.handler(deps, { ...req, params: m.params }, subject)
   if (m.allowed.length > 0) return methodNotAllowed(m.allowed)
 
   // Starlette's redirect_slashes: 307 to the other spelling when that one routes.
-  const alternative = pathname.endsWith('/') ? pathname.slice(0, -1) : `${pathname}/`
-  if (pathname !== '/' && ROUTES.some((r) => r.pattern.test(alternative))) {
+  if (slashAlternative(req.pathname) !== null) {
     const rawAlternative = req.rawPath.endsWith('/') ? req.rawPath.slice(0, -1) : `${req.rawPath}/`
     const host = req.headers.host ?? '127.0.0.1'
     return empty(307, { location: `http://${host}${rawAlternative}${req.search}`, 'content-length': '0' })
   }
-  return notFound()
+  return routeNotFound()
 }

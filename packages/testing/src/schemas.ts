@@ -7,11 +7,14 @@
 // external_member_id, return_url, then the customer id). If both variants fit
 // (both ids sent), the external id wins, as on Polar.
 //
+// Every field of these Polar Schemas is also checked for NUL characters once its
+// own validation passed (kit/schemas.py).
+//
 // Customer creation is a union tagged by `type` (default "individual"), so its
 // schema errors carry the tag: ["body","individual","email"].
 
+import { checkDeliverableEmail } from './email.js'
 import {
-  checkEmail,
   checkHttpUrl,
   checkString,
   checkStringMax,
@@ -19,6 +22,8 @@ import {
   isPlainObject,
   missing,
   modelType,
+  nulCharacterError,
+  valueError,
 } from './validation.js'
 import type { Checked, ErrorItem, Loc } from './validation.js'
 
@@ -35,6 +40,21 @@ const EXTERNAL_VARIANT = 'CustomerSessionCustomerExternalIDCreate'
 
 const has = (o: Record<string, unknown>, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key)
 
+/** A field of a Polar Schema: its own check, then the NUL check every such field gets. */
+function field<T>(value: unknown, loc: Loc, check: (value: unknown, loc: Loc) => Checked<T>, errors: ErrorItem[]): T | null {
+  const checked = check(value, loc)
+  if (!checked.ok) {
+    errors.push(checked.error)
+    return null
+  }
+  const nul = nulCharacterError(checked.value, loc, value)
+  if (nul) {
+    errors.push(nul)
+    return null
+  }
+  return checked.value
+}
+
 /** An optional, nullable field: absent or null gives null, otherwise the check decides. */
 function optional<T>(
   o: Record<string, unknown>,
@@ -44,10 +64,7 @@ function optional<T>(
   errors: ErrorItem[],
 ): T | null {
   if (!has(o, key) || o[key] === null) return null
-  const checked = check(o[key], [...loc, key])
-  if (checked.ok) return checked.value
-  errors.push(checked.error)
-  return null
+  return field(o[key], [...loc, key], check, errors)
 }
 
 export function validateSessionCreate(body: unknown): Result<SessionCreate> {
@@ -65,11 +82,7 @@ export function validateSessionCreate(body: unknown): Result<SessionCreate> {
   const idShared = shared(ID_VARIANT, idErrors)
   let customerId: string | null = null
   if (!has(body, 'customer_id')) idErrors.push(missing(['body', ID_VARIANT, 'customer_id'], body))
-  else {
-    const checked = checkUuid4(body.customer_id, ['body', ID_VARIANT, 'customer_id'])
-    if (checked.ok) customerId = checked.value
-    else idErrors.push(checked.error)
-  }
+  else customerId = field(body.customer_id, ['body', ID_VARIANT, 'customer_id'], checkUuid4, idErrors)
 
   const extErrors: ErrorItem[] = []
   const extShared = shared(EXTERNAL_VARIANT, extErrors)
@@ -77,11 +90,7 @@ export function validateSessionCreate(body: unknown): Result<SessionCreate> {
   // validation_alias=AliasChoices("external_customer_id", "customer_external_id")
   const key = ['external_customer_id', 'customer_external_id'].find((k) => has(body, k))
   if (key === undefined) extErrors.push(missing(['body', EXTERNAL_VARIANT, 'external_customer_id'], body))
-  else {
-    const checked = checkString(body[key], ['body', EXTERNAL_VARIANT, key])
-    if (checked.ok) externalCustomerId = checked.value
-    else extErrors.push(checked.error)
-  }
+  else externalCustomerId = field(body[key], ['body', EXTERNAL_VARIANT, key], checkString, extErrors)
 
   if (extErrors.length === 0 && externalCustomerId !== null) {
     return { ok: true, value: { by: 'external', externalCustomerId, ...extShared } }
@@ -109,8 +118,10 @@ export interface CustomerCreate {
 
 export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
   if (body === null) return { ok: false, errors: [missing(['body'], null)] }
-  if (!isPlainObject(body)) return { ok: false, errors: [modelType(['body'], body)] }
-  const tag = has(body, 'type') ? body.type : 'individual'
+  // _customer_create_type() reads a non-dict's `type` attribute, defaulting to "individual".
+  if (!isPlainObject(body)) return { ok: false, errors: [modelType(['body', 'individual'], body)] }
+  // The union's discriminator is a function, _customer_create_type(): str(body.get("type", "individual")).
+  const tag = has(body, 'type') ? pythonStr(body.type) : 'individual'
   if (tag !== 'individual' && tag !== 'team') {
     return {
       ok: false,
@@ -118,9 +129,9 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
         {
           type: 'union_tag_invalid',
           loc: ['body'],
-          msg: `Input tag '${String(tag)}' found using 'type' does not match any of the expected tags: 'individual', 'team'`,
+          msg: `Input tag '${tag}' found using _customer_create_type() does not match any of the expected tags: 'individual', 'team'`,
           input: body,
-          ctx: { discriminator: "'type'", tag: String(tag), expected_tags: "'individual', 'team'" },
+          ctx: { discriminator: '_customer_create_type()', tag, expected_tags: "'individual', 'team'" },
         },
       ],
     }
@@ -142,11 +153,7 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
       const before = errors.length
       let email: string | null = null
       if (!has(raw, 'email')) errors.push(missing([...ownerLoc, 'email'], raw))
-      else {
-        const checked = checkEmail(raw.email, [...ownerLoc, 'email'])
-        if (checked.ok) email = checked.value
-        else errors.push(checked.error)
-      }
+      else email = field(raw.email, [...ownerLoc, 'email'], checkDeliverableEmail, errors)
       const ownerName = optional(raw, 'name', ownerLoc, maxName, errors)
       const ownerExternalId = optional(raw, 'external_id', ownerLoc, checkString, errors)
       if (errors.length === before && email !== null) {
@@ -159,14 +166,26 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
 
   let email: string | null = null
   if (tag === 'individual' && !has(body, 'email')) errors.push(missing([...loc, 'email'], body))
-  else if (tag === 'individual') {
-    const checked = checkEmail(body.email, [...loc, 'email'])
-    if (checked.ok) email = checked.value
-    else errors.push(checked.error)
-  } else email = optional(body, 'email', loc, checkEmail, errors)
+  else if (tag === 'individual') email = field(body.email, [...loc, 'email'], checkDeliverableEmail, errors)
+  else email = optional(body, 'email', loc, checkDeliverableEmail, errors)
 
   if (errors.length > 0) return { ok: false, errors }
+  // CustomerTeamCreate's model validator (mode="after": only once every field passed).
+  if (tag === 'team' && email === null && owner === null) {
+    return {
+      ok: false,
+      errors: [valueError(loc, 'An owner with an email address is required when creating a team customer without an email.', body)],
+    }
+  }
   return { ok: true, value: { type: tag, email, externalId, name, metadata, owner } }
+}
+
+/** Python's str() of a JSON value, for the scalars a tag can plausibly be. */
+function pythonStr(value: unknown): string {
+  if (value === null) return 'None'
+  if (value === true) return 'True'
+  if (value === false) return 'False'
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 function checkMetadata(
@@ -181,9 +200,12 @@ function checkMetadata(
     return {}
   }
   const out: Record<string, string | number | boolean> = {}
+  const before = errors.length
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value
     else errors.push({ type: 'string_type', loc: [...loc, 'metadata', key, 'str'], msg: 'Input should be a valid string', input: value })
   }
+  const nul = errors.length === before ? nulCharacterError(out, [...loc, 'metadata'], raw) : null
+  if (nul) errors.push(nul)
   return out
 }

@@ -108,10 +108,10 @@ describe('@polar-sh/sdk 0.48.1 against the fake', () => {
   })
 
   it('creates customers and parses them', async () => {
-    const created = await polar.customers.create({ email: 'sdk@example.com', externalId: 'sdk_1', name: 'SDK' })
+    const created = await polar.customers.create({ email: 'sdk@acme.dev', externalId: 'sdk_1', name: 'SDK' })
     expect(created.externalId).toBe('sdk_1')
     expect(fake.stats.customersCreated).toBe(1)
-    const duplicate = await rejection(polar.customers.create({ email: 'sdk2@example.com', externalId: 'sdk_1' }))
+    const duplicate = await rejection(polar.customers.create({ email: 'sdk2@acme.dev', externalId: 'sdk_1' }))
     expect(duplicate).toBeInstanceOf(HTTPValidationError)
   })
 

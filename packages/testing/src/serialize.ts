@@ -74,8 +74,13 @@ export function portalUrl(portalBaseUrl: string, org: FakeOrganization, token: s
   return `${portalBaseUrl}/${org.slug}/portal?customer_session_token=${quotePlus(token)}&email=${quotePlus(email)}`
 }
 
+/**
+ * The portal URL's email: the member's for a member session (models/member_session.py), the
+ * customer's for a customer session. urlencode() writes a missing one as "None" (Polar's own
+ * records always have one; the fake lets tests leave it out).
+ */
 export function sessionEmail(customer: CustomerRecord, member: MemberRecord | null): string {
-  return customer.email ?? member?.email ?? ''
+  return (member ? member.email : customer.email) ?? 'None'
 }
 
 /** CustomerSession: the nine fields of a 201 from POST /v1/customer-sessions/. */

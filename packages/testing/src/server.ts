@@ -1,9 +1,9 @@
 // The loopback HTTP server and the FakePolar handle tests hold.
 //
-// Lifecycle of a request: count it → take a fault → read the body (1 MiB
-// limit; larger bodies are drained up to 16 MiB and answered 413, beyond that
-// the socket is cut) → transport fault, or route it → wait the latency →
-// write the answer (unless the client has gone or close() was called).
+// Lifecycle of a request: count it → take a fault → read the body (unless
+// Polar would refuse it unread: body-reader.ts) → transport fault, or route it
+// (router.ts) → wait the latency → write the answer (unless the client has
+// gone or close() was called).
 // Handlers are synchronous, so state changes happen in arrival order and
 // counts stay exact under any concurrency.
 //
@@ -13,14 +13,18 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { randomUUID } from 'node:crypto'
-import { gatewayError, internalError, payloadTooLarge, rateLimited } from './answers.js'
+import { gatewayError, internalError, rateLimited } from './answers.js'
 import type { Answer } from './answers.js'
+import { observeAnswer } from './answer-observer.js'
+import { readBody } from './body-reader.js'
 import { FakeClock, formatMicros } from './clock.js'
 import { FaultQueue, isPayloadFault } from './faults.js'
-import { SlidingWindowLimiter } from './rate-limit.js'
-import { classify, dispatch } from './router.js'
-import type { RouterDeps } from './router.js'
+import { PolarRateLimiter } from './rate-limit.js'
+import { dispatch } from './router.js'
+import { classify } from './routes.js'
+import type { RouterDeps } from './request.js'
+import { checkMs, resolveOptions } from './options.js'
+import type { ResolvedOptions } from './options.js'
 import { DEFAULT_SCOPES, FakeInputError, FakeOrganization, canonicalId } from './state.js'
 import type { CustomerRecord, MemberRecord } from './state.js'
 import { Stats } from './stats.js'
@@ -34,19 +38,14 @@ import type {
   FakeSession,
   FakeStats,
 } from './types.js'
-import { parseUuid } from './validation.js'
-
-const BODY_LIMIT = 1024 * 1024
-const DRAIN_LIMIT = 16 * 1024 * 1024
 
 /** Starts a fake Polar API on 127.0.0.1. */
 export async function startFakePolar(options: FakePolarOptions = {}): Promise<FakePolar> {
-  const fake = new FakePolarServer(options)
-  await fake.listen(options.port ?? 0)
+  const resolved = resolveOptions(options)
+  const fake = new FakePolarServer(resolved)
+  await fake.listen(resolved.port)
   return fake
 }
-
-type BodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' }
 
 interface PendingDelay {
   timer: NodeJS.Timeout
@@ -61,7 +60,7 @@ class FakePolarServer implements FakePolar {
   private readonly clock: FakeClock
   private readonly statsImpl = new Stats(() => this.sockets.size)
   private readonly faults = new FaultQueue()
-  private readonly limiter: SlidingWindowLimiter | null
+  private readonly limiter: PolarRateLimiter | null
   private readonly server: Server
   private readonly sockets = new Set<Socket>()
   private readonly hung = new Set<ServerResponse>()
@@ -72,43 +71,17 @@ class FakePolarServer implements FakePolar {
   private closing: Promise<void> | null = null
   private readonly deps: RouterDeps
 
-  constructor(options: FakePolarOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('startFakePolar(): options must be an object')
-    const port = options.port ?? 0
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('startFakePolar(): port must be 0..65535')
-    this.organizationSlug = options.organizationSlug ?? 'acme'
-    if (typeof this.organizationSlug !== 'string' || !/^[A-Za-z0-9._~-]+$/.test(this.organizationSlug)) {
-      throw new TypeError('startFakePolar(): organizationSlug must be a non-empty URL path segment')
-    }
-    const orgId = options.organizationId === undefined ? randomUUID() : parseUuid(String(options.organizationId))
-    if (typeof orgId !== 'string') throw new TypeError('startFakePolar(): organizationId must be a uuid')
-    this.organizationId = orgId
-    if (options.portalBaseUrl !== undefined) {
-      try {
-        new URL(options.portalBaseUrl)
-      } catch {
-        throw new TypeError('startFakePolar(): portalBaseUrl must be an absolute URL')
-      }
-      this.portalBaseOption = options.portalBaseUrl.replace(/\/+$/, '')
-    }
-    const ttl = options.sessionTtlMs ?? 3_600_000
-    if (!(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0)) {
-      throw new TypeError('startFakePolar(): sessionTtlMs must be a positive number')
-    }
-    this.latencyMs = checkMs(options.latencyMs ?? 0, 'latencyMs', 0)
-    this.clock = new FakeClock(checkMs(options.clockOffsetMs ?? 0, 'clockOffsetMs'))
-    this.limiter = makeLimiter(options.rateLimit)
-    this.org = new FakeOrganization(this.organizationId, this.organizationSlug, options.memberModel ?? true, ttl, this.clock)
-
-    const token = options.accessToken
-    if (token !== undefined && (typeof token !== 'string' || token.trim() === '' || /\s/.test(token))) {
-      throw new TypeError('startFakePolar(): accessToken must be a non-empty string without spaces')
-    }
-    this.accessToken = this.org.addAccessToken(token?.startsWith('polar_pat_') ? 'personal' : 'organization', DEFAULT_SCOPES, token)
-    if (options.seed !== undefined) {
-      if (!Array.isArray(options.seed)) throw new TypeError('startFakePolar(): seed must be an array')
-      for (const input of options.seed) this.addCustomer(input)
-    }
+  constructor(o: ResolvedOptions) {
+    this.organizationSlug = o.organizationSlug
+    this.organizationId = o.organizationId
+    this.portalBaseOption = o.portalBaseUrl
+    this.latencyMs = o.latencyMs
+    this.clock = new FakeClock(o.clockOffsetMs)
+    this.limiter = o.rateLimit ? new PolarRateLimiter(o.rateLimit) : null
+    this.org = new FakeOrganization(o.organizationId, o.organizationSlug, o.memberModel, o.sessionTtlMs, this.clock)
+    const kind = o.accessToken?.startsWith('polar_pat_') ? 'personal' : 'organization'
+    this.accessToken = this.org.addAccessToken(kind, DEFAULT_SCOPES, o.accessToken)
+    for (const input of o.seed) this.addCustomer(input)
 
     this.deps = {
       org: this.org,
@@ -156,7 +129,7 @@ class FakePolarServer implements FakePolar {
     res.on('error', () => {})
     this.handle(req, res).catch(() => {
       // Never let a bug become a crash: answer 500 if the client is still there.
-      this.write(res, internalError())
+      this.write(res, internalError(), { method: req.method ?? 'GET', routeKey: 'unknown', fault: undefined })
     })
   }
 
@@ -186,14 +159,13 @@ class FakePolarServer implements FakePolar {
           : fault.status === 500
             ? internalError()
             : gatewayError(fault.status)
-    } else if (read.kind === 'too-large') {
-      answer = payloadTooLarge(BODY_LIMIT)
     } else {
       answer = dispatch(this.deps, {
         ...target,
         method,
         headers: req.headers,
-        body: read.body,
+        clientIp: req.socket.remoteAddress ?? '127.0.0.1',
+        body: read.kind === 'ok' ? read.body : Buffer.alloc(0),
         payloadFault: fault && isPayloadFault(fault) ? fault : undefined,
         params: {},
       })
@@ -203,7 +175,9 @@ class FakePolarServer implements FakePolar {
       answer = { ...answer, body: answer.body.slice(0, Math.floor(answer.body.length / 2)) }
     }
     if (answer.status === 429) this.statsImpl.countRateLimited()
-    this.write(res, answer)
+    // The body was left unread: the connection cannot carry another request.
+    if (read.kind === 'unread') answer = { ...answer, headers: { ...answer.headers, connection: 'close' } }
+    this.write(res, answer, { method, routeKey: target.routeKey, fault: fault?.kind })
   }
 
   private delay(): Promise<void> {
@@ -221,7 +195,7 @@ class FakePolarServer implements FakePolar {
     })
   }
 
-  private write(res: ServerResponse, answer: Answer): void {
+  private write(res: ServerResponse, answer: Answer, request: { method: string; routeKey: string; fault: string | undefined }): void {
     if (this.closing || res.destroyed || res.headersSent) return
     try {
       const body = Buffer.from(answer.body, 'utf8')
@@ -229,6 +203,7 @@ class FakePolarServer implements FakePolar {
       if (answer.status !== 204 && answer.status !== 304) headers['content-length'] = String(body.length)
       res.writeHead(answer.status, headers)
       res.end(answer.status === 204 ? undefined : body)
+      observeAnswer({ ...request, status: answer.status, headers, body: request.method === 'HEAD' ? '' : answer.body })
     } catch {
       res.destroy()
     }
@@ -291,6 +266,11 @@ class FakePolarServer implements FakePolar {
     return this.org.revokeAccessToken(token)
   }
 
+  addAmbiguousExternalId(externalId: string): void {
+    if (typeof externalId !== 'string' || externalId === '') throw new FakeInputError('addAmbiguousExternalId(): externalId must be a non-empty string')
+    this.org.ambiguousExternalIds.add(externalId)
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = checkMs(ms, 'setLatency()', 0)
   }
@@ -330,34 +310,6 @@ class FakePolarServer implements FakePolar {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<BodyRead> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > DRAIN_LIMIT) {
-    req.socket.destroy()
-    return Promise.resolve({ kind: 'aborted' })
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let done = false
-    const finish = (result: BodyRead) => {
-      if (done) return
-      done = true
-      resolve(result)
-    }
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > DRAIN_LIMIT) {
-        req.socket.destroy()
-        finish({ kind: 'aborted' })
-      } else if (size <= BODY_LIMIT) chunks.push(chunk)
-    })
-    req.on('end', () => finish(size > BODY_LIMIT ? { kind: 'too-large' } : { kind: 'ok', body: Buffer.concat(chunks, size) }))
-    req.on('error', () => finish({ kind: 'aborted' }))
-    req.on('close', () => finish({ kind: 'aborted' }))
-  })
-}
-
 /** A TCP RST where the platform allows it, so the client sees ECONNRESET. */
 function resetSocket(socket: Socket): void {
   try {
@@ -366,24 +318,6 @@ function resetSocket(socket: Socket): void {
   } catch {
     socket.destroy()
   }
-}
-
-function checkMs(value: unknown, what: string, min = -Infinity): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(`${what} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}`)
-  }
-  return value
-}
-
-function makeLimiter(option: FakePolarOptions['rateLimit']): SlidingWindowLimiter | null {
-  if (option === undefined || option === false) return null
-  if (typeof option !== 'object' || option === null) throw new TypeError('startFakePolar(): rateLimit must be false or { limit, windowMs? }')
-  if (!Number.isInteger(option.limit) || option.limit < 0) throw new TypeError('startFakePolar(): rateLimit.limit must be an integer >= 0')
-  const windowMs = option.windowMs ?? 60_000
-  if (!(typeof windowMs === 'number' && Number.isFinite(windowMs) && windowMs > 0)) {
-    throw new TypeError('startFakePolar(): rateLimit.windowMs must be a positive number')
-  }
-  return new SlidingWindowLimiter(option.limit, windowMs)
 }
 
 function memberSnapshot(m: MemberRecord): FakeMember {

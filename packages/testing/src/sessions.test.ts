@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import type { FakeCustomer, FakePolar } from './types.js'
-import { TIMESTAMP, UUID4, call, createSession, micros } from './http.test-helpers.js'
+import { TIMESTAMP, UUID4, call, createSession, micros, rawRequest } from './http.test-helpers.js'
 
 type Json = Record<string, any>
 
@@ -153,10 +153,11 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
     )
   })
 
-  it('reports a malformed customer id as uuid_parsing, with the uuid crate wording', async () => {
+  it('reports a malformed customer id as uuid_parsing, with the uuid crate 1.23 wording (pydantic-core 2.46)', async () => {
     const cases: Array<[string, string]> = [
       ['abc', 'invalid length: expected length 32 for simple format, found 3'],
-      ['not-a-uuid', 'invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `n` at 1'],
+      ['not-a-uuid', 'invalid character: found `n` at 1'],
+      ['{0d6c1f0e-8a63-4d55-9a0b-2b4f7c1e9a1é}', 'invalid character: found `é` at 37'],
       ['0d6c1f0e-8a63-4d55-9a0b', 'invalid group count: expected 5, found 4'],
       ['0d6c1f0e8-a63-4d55-9a0b-2b4f7c1e9a11', 'invalid group length in group 0: expected 8, found 9'],
     ]
@@ -206,6 +207,10 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
       ['http://', 'url_parsing', 'Input should be a valid URL, empty host'],
       ['https://example.com:99999/', 'url_parsing', 'Input should be a valid URL, invalid port number'],
       [`https://example.com/${'a'.repeat(2064)}`, 'url_too_long', 'URL should have at most 2083 characters'],
+      // 2083 characters, but more bytes: pydantic-core counts bytes.
+      [`https://example.com/${'é'.repeat(2063)}`, 'url_too_long', 'URL should have at most 2083 characters'],
+      ['https://exa mple.com/', 'url_parsing', 'Input should be a valid URL, invalid international domain name'],
+      ['https://exa<mple.com/', 'url_parsing', 'Input should be a valid URL, invalid international domain name'],
       [7, 'url_type', 'URL input should be a string or URL'],
     ]
     for (const [input, type, msg] of cases) {
@@ -283,6 +288,47 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
     expect(vendorJson.status).toBe(201)
   })
 
+  it('does not parse a body sent without Content-Type (FastAPI 0.136 is strict): 422, no session', async () => {
+    const body = '{"external_customer_id":"usr_1337"}'
+    const r = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', headers: { authorization: `Bearer ${fake.accessToken}` }, body })
+    expect(r.status).toBe(422)
+    const detail = (JSON.parse(r.body) as Json).detail
+    expect(detail.map((d: Json) => [d.type, d.loc, d.input])).toEqual([
+      ['model_attributes_type', ['body', 'CustomerSessionCustomerIDCreate'], body],
+      ['model_attributes_type', ['body', 'CustomerSessionCustomerExternalIDCreate'], body],
+    ])
+    const customer = await rawRequest(fake, {
+      method: 'POST',
+      path: '/v1/customers/',
+      headers: { authorization: `Bearer ${fake.accessToken}` },
+      body: '{"email":"new@acme.dev"}',
+    })
+    expect(customer.status).toBe(422)
+    expect(JSON.parse(customer.body)).toEqual({
+      error: 'RequestValidationError',
+      detail: [
+        {
+          type: 'model_attributes_type',
+          loc: ['body', 'individual'],
+          msg: 'Input should be a valid dictionary or object to extract fields from',
+          input: '{"email":"new@acme.dev"}',
+        },
+      ],
+    })
+  })
+
+  it('a non-JSON body that is not UTF-8 cannot be put into the 422: 500 (after the auth checks)', async () => {
+    const bytes = Buffer.from([0x7b, 0xff, 0x7d])
+    const r = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', headers: { authorization: `Bearer ${fake.accessToken}` }, body: bytes })
+    expect(r.status).toBe(500)
+    expect(r.body).toBe('Internal Server Error')
+    expect(r.headers['content-type']).toBe('text/plain; charset=utf-8')
+    expect(r.headers['polar-version']).toBeUndefined()
+    expect(r.headers['cache-control']).toBeUndefined()
+    const anonymous = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', body: bytes })
+    expect(anonymous.status).toBe(401)
+  })
+
   it('answers 400 for a body that is not UTF-8 (FastAPI cannot decode it)', async () => {
     const r = await fetch(`${fake.url}/v1/customer-sessions/`, {
       method: 'POST',
@@ -319,6 +365,21 @@ describe('POST /v1/customer-sessions/ → 422 PolarRequestValidationError', () =
     expect(r.text).toBe(
       '{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","member_id"],"msg":"member_id is required for team customers.","input":null}]}',
     )
+  })
+
+  it("a member session's portal URL carries the member's email, not the customer's", async () => {
+    const alice = team.members.find((m) => m.externalId === 'alice')
+    const r = await createSession(fake, { customer_id: team.id, member_id: alice?.id })
+    const url = new URL((r.json as Json).customer_portal_url as string)
+    expect(url.searchParams.get('email')).toBe('alice@example.com')
+    expect(url.search).toBe(`?customer_session_token=${(r.json as Json).token}&email=alice%40example.com`)
+    const owner = await startFakePolar({ seed: [{ externalId: 'solo', email: 'billing@example.com', members: [{ email: 'me@example.com' }] }] })
+    try {
+      const solo = (await createSession(owner, { external_customer_id: 'solo' })).json as Json
+      expect(new URL(solo.customer_portal_url as string).searchParams.get('email')).toBe('me@example.com')
+    } finally {
+      await owner.close()
+    }
   })
 
   it('team customer with a member id or external member id gets a member session', async () => {

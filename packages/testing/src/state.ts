@@ -75,6 +75,10 @@ export const DEFAULT_SCOPES = ['customer_sessions:write', 'customers:write', 'cu
 const PURGE_EVERY = 5_000
 
 export class FakeOrganization {
+  /** The user behind every personal token (the developer): their rate-limit bucket is this user's. */
+  readonly userId = randomUUID()
+  /** External ids that also exist in several other organizations of that user (see addAmbiguousExternalId). */
+  readonly ambiguousExternalIds = new Set<string>()
   readonly customersById = new Map<string, CustomerRecord>()
   /** Live (not deleted) customers only. */
   private readonly byExternalId = new Map<string, CustomerRecord>()

@@ -9,6 +9,9 @@ describe('token format', () => {
     // zlib.crc32(b"123456789") == 0xCBF43926, the standard check value.
     expect(crc32('123456789')).toBe(0xcbf43926)
     expect(crc32('')).toBe(0)
+    // Unsigned even when the top bit is set; UTF-8 bytes for non-ASCII text.
+    expect(crc32('a')).toBe(0xe8b7be43)
+    expect(crc32('é')).toBe(0x0e048d3e) // zlib.crc32(b"\xc3\xa9")
   })
 
   it('encodes the checksum in base62, most significant digit first, zero-padded to 6', () => {

@@ -6,6 +6,7 @@
 // token); secret scanners do, so the fake's tokens must carry a correct one.
 
 import { randomBytes } from 'node:crypto'
+import { crc32 as zlibCrc32 } from 'node:zlib'
 
 export const TOKEN_PREFIXES = {
   organization: 'polar_oat_',
@@ -19,25 +20,9 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const RANDOM_LENGTH = 37
 const CHECKSUM_LENGTH = 6
 
-// Table-driven CRC-32 (IEEE 802.3, the one zlib.crc32 computes). Written out
-// so the package depends on nothing but node:http and node:crypto.
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256)
-  for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    table[n] = c >>> 0
-  }
-  return table
-})()
-
-/** CRC-32 of the UTF-8 bytes of `text`. */
+/** CRC-32 of the UTF-8 bytes of `text`, as Python's zlib.crc32 (Node's zlib.crc32, Node ≥ 20.15). */
 export function crc32(text: string): number {
-  let crc = 0xffffffff
-  for (const byte of Buffer.from(text, 'utf8')) {
-    crc = (crc >>> 8) ^ (CRC_TABLE[(crc ^ byte) & 0xff] as number)
-  }
-  return (crc ^ 0xffffffff) >>> 0
+  return zlibCrc32(text) >>> 0
 }
 
 /** Polar's _crc32_to_base62: most significant digit first, zfill(6). */

@@ -20,10 +20,28 @@ export interface FakePolarOptions {
   latencyMs?: number
   /** The fake server's clock = real clock + offset. Default 0. */
   clockOffsetMs?: number
-  /** Default false. `{ limit: 500 }` is Polar production (per minute, per organization, all tokens). */
-  rateLimit?: { limit: number; windowMs?: number } | false
+  /**
+   * Default false. `{ limit: 500 }` is Polar production, `{ limit: 100 }` sandbox: fixed one-minute
+   * windows per organization (organization tokens), per user (personal tokens), per customer or
+   * member (session tokens), per IP (no token); a refused request gets 429 with `retry-after: 60`.
+   */
+  rateLimit?: RateLimitOption | false
   /** Customers created at start. */
   seed?: FakeCustomerInput[]
+}
+
+export interface RateLimitOption {
+  /** Requests a bucket may make per window. */
+  limit: number
+  /** Default 60_000. The 429's retry-after is this whole window, in seconds. */
+  windowMs?: number
+  /**
+   * Polar's `pending_auth` rule. Default 60: a token Polar has not authenticated in the last 5
+   * minutes (first use, idle, or invalid) counts against its own bucket of 60 a window instead of
+   * its organization's. `false`: every request of a valid token counts against its organization
+   * (or user) from the first, and invalid tokens are not limited.
+   */
+  pendingAuthLimit?: number | false
 }
 
 export interface FakePolar {
@@ -45,6 +63,13 @@ export interface FakePolar {
   addAccessToken(opts?: { scopes?: string[]; kind?: 'organization' | 'personal' }): string
   /** Makes a token unknown to the fake (later requests with it get 401 invalid_token). */
   revokeAccessToken(token: string): boolean
+  /**
+   * Makes `externalId` exist in several other organizations of the user who owns the fake's
+   * personal tokens. Organization tokens see one organization and are unaffected; a personal
+   * token sees all of its user's, so Polar's lookup by that external id finds several customers
+   * and raises: a plain-text 500 (session creation, and GET/DELETE /v1/customers/external/…).
+   */
+  addAmbiguousExternalId(externalId: string): void
   /** Snapshots of the sessions the fake has issued and not yet forgotten. */
   sessions(): FakeSession[]
   setLatency(ms: number): void
@@ -81,6 +106,12 @@ export type FakeFault =
   | { kind: 'malformed-json' }
   | { kind: 'missing-fields' }
   | { kind: 'expired' }
+  /**
+   * Session creation for an individual customer (member model on, no member id) answers Polar's
+   * 422 "No owner member found for this customer." at body.customer_id: a branch of Polar's
+   * service the fake's data never reaches, since it re-creates a missing owner as Polar does.
+   */
+  | { kind: 'no-owner-member' }
 
 export interface FakeCustomerInput {
   id?: string

@@ -43,6 +43,27 @@ export function checkStringMax(value: unknown, loc: Loc, maxLength: number): Che
   return checked
 }
 
+/** A ValueError raised by a validator: pydantic prefixes the message, FastAPI encodes the exception as {}. */
+export function valueError(loc: Loc, message: string, input: unknown): ErrorItem {
+  return { type: 'value_error', loc, msg: `Value error, ${message}`, input, ctx: { error: {} } }
+}
+
+/**
+ * Polar's Schema._reject_nul_characters (kit/schemas.py), run after every field of every
+ * request schema: a NUL in any string of the value, dict keys included.
+ */
+export function nulCharacterError(value: unknown, loc: Loc, input: unknown): ErrorItem | null {
+  const pending: unknown[] = [value]
+  while (pending.length > 0) {
+    const current = pending.pop()
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return valueError(loc, 'This value contains invalid characters', input)
+    } else if (Array.isArray(current)) pending.push(...current)
+    else if (isPlainObject(current)) pending.push(...Object.keys(current), ...Object.values(current))
+  }
+  return null
+}
+
 // ---------------------------------------------------------------- UUID4
 
 /** Pydantic's UUID4: parse like uuid::Uuid::parse_str, then require version 4. Returns the canonical form. */
@@ -96,7 +117,7 @@ export function parseUuid(input: string): string | { error: string } {
   return { error: diagnoseUuid(input) }
 }
 
-/** uuid crate's InvalidUuid::into_err: byte positions, 1-based. */
+/** uuid crate 1.23's InvalidUuid::into_err (pydantic-core 2.46): byte positions, 1-based. */
 function diagnoseUuid(input: string): string {
   const totalBytes = Buffer.byteLength(input, 'utf8')
   let body = input
@@ -120,7 +141,7 @@ function diagnoseUuid(input: string): string {
       if (hyphens < 4) groupBounds[hyphens] = byteIndex
       hyphens++
     } else if (!/^[0-9a-fA-F]$/.test(ch)) {
-      return `invalid character: expected an optional prefix of \`urn:uuid:\` followed by [0-9a-fA-F-], found \`${ch}\` at ${byteIndex + offset + 1}`
+      return `invalid character: found \`${ch}\` at ${byteIndex + offset + 1}`
     }
     byteIndex += Buffer.byteLength(ch, 'utf8')
   }
@@ -141,12 +162,15 @@ function diagnoseUuid(input: string): string {
 
 const MAX_URL_LENGTH = 2083
 
-/** Pydantic's HttpUrl (http/https, 1..2083 characters). Returns the normalised href. */
+/**
+ * Pydantic's HttpUrl (http/https, at most 2083 bytes of UTF-8: pydantic-core measures the Rust
+ * string). Returns the normalised href.
+ */
 export function checkHttpUrl(value: unknown, loc: Loc): Checked<string> {
   if (typeof value !== 'string') {
     return { ok: false, error: { type: 'url_type', loc, msg: 'URL input should be a string or URL', input: value } }
   }
-  if (codePoints(value) > MAX_URL_LENGTH) {
+  if (Buffer.byteLength(value, 'utf8') > MAX_URL_LENGTH) {
     return {
       ok: false,
       error: {
@@ -184,7 +208,11 @@ export function checkHttpUrl(value: unknown, loc: Loc): Checked<string> {
   return { ok: true, value: url.href }
 }
 
-/** The rust-url ParseError text for an input the WHATWG parser rejected (best effort). */
+/**
+ * The rust-url 2.5 ParseError text for an input the WHATWG parser rejected (best effort). A
+ * special scheme's host goes through IDNA with the URL deny list, so a bad character in it is
+ * "invalid international domain name" ("invalid domain character" is for opaque hosts only).
+ */
 function diagnoseUrl(input: string): string {
   // eslint-disable-next-line no-control-regex
   const s = input.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '')
@@ -202,7 +230,7 @@ function diagnoseUrl(input: string): string {
   if (host === '') return 'empty host'
   const lastLabel = host.replace(/\.$/, '').split('.').pop() ?? ''
   if (/^(0x[0-9a-f]*|\d+)$/i.test(lastLabel)) return 'invalid IPv4 address'
-  return 'invalid domain character'
+  return 'invalid international domain name'
 }
 
 // ---------------------------------------------------------------- helpers
@@ -233,23 +261,4 @@ export function modelType(loc: Loc, input: unknown): ErrorItem {
     msg: 'Input should be a valid dictionary or object to extract fields from',
     input,
   }
-}
-
-/** Loose check of an email address, with email-validator's wording. */
-export function checkEmail(value: unknown, loc: Loc): Checked<string> {
-  const checked = checkString(value, loc)
-  if (!checked.ok) return checked
-  const email = checked.value
-  const fail = (why: string): Checked<string> => ({
-    ok: false,
-    error: { type: 'value_error', loc, msg: `value is not a valid email address: ${why}`, input: value, ctx: { reason: why } },
-  })
-  const at = email.lastIndexOf('@')
-  if (at < 0) return fail('An email address must have an @-sign.')
-  if (at === 0) return fail('There must be something before the @-sign.')
-  const domain = email.slice(at + 1)
-  if (domain === '') return fail('There must be something after the @-sign.')
-  if (!domain.includes('.')) return fail('The part after the @-sign is not valid. It should have a period.')
-  if (/\s/.test(email)) return fail('The email address contains invalid characters.')
-  return checked
 }

@@ -47,7 +47,7 @@ describe('fromJwt + getSession properties', () => {
       fc.asyncProperty(fc.uniqueArray(validId, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { minLength: 1, maxLength: 12 }), async (subs, picks) => {
         const requests = picks.map((pick) => subs[pick % subs.length]!)
         const tokens = await Promise.all(
-          requests.map((sub) => sign({ sub, email: `u${Buffer.from(sub).toString('hex').slice(0, 40)}@example.com` }, secret, 'HS256')),
+          requests.map((sub) => sign({ sub, email: `u${Buffer.from(sub).toString('hex').slice(0, 40)}@acme.dev` }, secret, 'HS256')),
         )
         const sessions = await Promise.all(tokens.map((token) => polar.resolve(bearer(token))))
         for (const [i, session] of sessions.entries()) {

@@ -40,6 +40,7 @@ interface ResolvedConfig {
   deadlineMs: number
   maxRetryAfterMs: number
   maxAttempts: number
+  tokenKind: RequestContext['tokenKind']
   fetch: typeof globalThis.fetch
   logger: Logger
   random: () => number
@@ -69,6 +70,7 @@ function resolveConfig(options: PolarClientOptions): ResolvedConfig {
     deadlineMs: options.deadlineMs,
     maxRetryAfterMs: options.maxRetryAfterMs,
     maxAttempts,
+    tokenKind: options.accessToken.startsWith('polar_pat_') ? 'personal' : 'other',
     fetch: options.fetch,
     logger: options.logger,
     random: options.random ?? Math.random,
@@ -125,11 +127,12 @@ export function createPolarClient(options: PolarClientOptions): PolarClient {
   return {
     async createCustomerSession(input: CreateSessionInput, call: CallOptions = {}): Promise<ReceivedSession> {
       const body = JSON.stringify(sessionRequestBody(input))
-      return execute(config, SESSION_ROUTE, body, (text, sentAt) => parseSessionBody(text, sentAt, config.portalUrls), call)
+      const parse = (text: string, sentAt: number) => parseSessionBody(text, sentAt, config.portalUrls)
+      return execute(config, SESSION_ROUTE, body, parse, call, input.externalCustomerId !== undefined)
     },
     async createCustomer(input: CreateCustomerInput, call: CallOptions = {}): Promise<PolarCustomer> {
       const body = JSON.stringify(customerRequestBody(input))
-      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), call)
+      return execute(config, CUSTOMER_ROUTE, body, (text) => parseCustomerBody(text), call, false)
     },
   }
 }
@@ -174,6 +177,7 @@ async function execute<T>(
   body: string,
   parse: (text: string, sentAt: number) => T,
   { signal, admit }: CallOptions,
+  byExternalId: boolean,
 ): Promise<T> {
   signal?.throwIfAborted()
   const ctx: RequestContext = {
@@ -182,6 +186,8 @@ async function execute<T>(
     scope: route.scope,
     environment: config.environment,
     origin: config.origin,
+    tokenKind: config.tokenKind,
+    byExternalId,
   }
   const request: AttemptRequest = { url: config.base + route.path, method: 'POST', headers: config.headers, body }
   const started = performance.now()

@@ -10,6 +10,10 @@ export interface RequestContext {
   environment: PolarClientOptions['environment']
   /** Origin of the base URL (scheme, host, port): never credentials, path or query. */
   origin: string
+  /** What kind of access token, from its prefix (`polar_pat_` is a personal token). */
+  tokenKind: 'personal' | 'other'
+  /** The customer is looked up by its external id (the lookup that can match several organizations). */
+  byExternalId: boolean
 }
 
 /** `production (https://api.polar.sh)`, `sandbox (…)`, or `the custom base URL https://…`. */

@@ -152,6 +152,8 @@ function fatalError(ctx: RequestContext, status: number, parsed: ParsedBody | un
       { status: 500, cause },
     )
   }
+  // Older Polar documentation described a 409 here; the current server answers a plain 500 (see
+  // ambiguousPersonalTokenError). Kept for servers or proxies that still send it.
   if (status === 409 && ctx.operation === 'createCustomerSession') {
     return new PolarSessionError(
       'ambiguous_customer',
@@ -186,6 +188,17 @@ function mapSessionValidation(parsed: ParsedBody, cause: PolarErrorDetails): Pol
   for (const issue of parsed.issues) {
     const field = lastLoc(issue)
     const msg = issue.msg ?? ''
+    // customer_session/service.py: the customer exists, but the member model found no owner to
+    // carry a session for the customer itself. Not a bug of ours, nor an unknown customer.
+    if (field === 'customer_id' && /no owner member/i.test(msg)) {
+      return new PolarSessionError(
+        'member_not_found',
+        'Polar found no owner member for this customer, so it cannot create a session for the customer itself ' +
+          '(the organization uses the member model). Pass memberId or externalMemberId for one of its members, ' +
+          'or give the customer an owner in Polar.',
+        { status: 404, cause },
+      )
+    }
     if (field !== undefined && CUSTOMER_LOCS.has(field) && /does not exist/i.test(msg)) {
       const byExternal = field !== 'customer_id'
       return new PolarSessionError(
@@ -277,9 +290,30 @@ export function rateLimitedError(
   )
 }
 
+/**
+ * A personal token sees every organization of its user. When the external id matches customers
+ * in several, Polar's lookup (get_one_or_none) raises and Polar answers a plain 500, every time:
+ * nothing in the answer says why. A session request by external id with a personal token that
+ * got 500 on every attempt is that case far more often than an outage, so say so, and name the fix.
+ */
+function ambiguousPersonalTokenError(ctx: RequestContext, failure: RetryableFailure, info: GiveUpInfo): PolarSessionError | undefined {
+  if (failure.kind !== 'server_error' || failure.status !== 500) return undefined
+  if (ctx.operation !== 'createCustomerSession' || ctx.tokenKind !== 'personal' || !ctx.byExternalId) return undefined
+  return new PolarSessionError(
+    'ambiguous_customer',
+    `Polar answered ${ctx.route} with HTTP 500 (${gaveUp(info.attempts, info.elapsedMs, info.stop, info.deadlineMs)}) for a ` +
+      'session by external customer id, made with a personal access token. Polar fails this way when the external id ' +
+      "matches customers in more than one of the token owner's organizations. Use an organization access token " +
+      '(polar_oat_…), which sees a single organization, or pass the Polar customer id.',
+    { status: 409, cause: { status: 500 } satisfies PolarErrorDetails },
+  )
+}
+
 /** The error once retrying a 5xx, timeout or network failure stopped. */
 export function unavailableError(ctx: RequestContext, failure: RetryableFailure, info: GiveUpInfo): PolarSessionError {
   if (failure.kind === 'rate_limited') return rateLimitedError(ctx, failure.retryAfterSec, info)
+  const ambiguous = ambiguousPersonalTokenError(ctx, failure, info)
+  if (ambiguous) return ambiguous
   const target = describeTarget(ctx)
   const stopped = gaveUp(info.attempts, info.elapsedMs, info.stop, info.deadlineMs)
   if (failure.kind === 'server_error') {

@@ -64,6 +64,22 @@ describe('handleWebhook', () => {
     expect((await p.getSession({ externalCustomerId: 'usr_jane' })).id).not.toBe(before.id)
   })
 
+  it("member.updated drops that member's cached session: its portal URL carries the member's old email", async () => {
+    const team = fake.addCustomer({ externalId: 'team_w', email: 'team@example.com', type: 'team', members: [{ email: 'alice@example.com' }] })
+    const alice = team.members[0]!
+    const p = polar()
+    const before = await p.getSession({ customerId: team.id, memberId: alice.id })
+    expect(new URL(before.customerPortalUrl).searchParams.get('email')).toBe('alice@example.com')
+    const rawBody = JSON.stringify({
+      type: 'member.updated',
+      timestamp: new Date().toISOString(),
+      data: { id: alice.id, customer_id: team.id, email: 'alice@new.example.org', name: null, external_id: null, role: 'owner' },
+    })
+    const answer = await handleWebhook(p, { rawBody, headers: { ...signWebhook(SECRET, rawBody) }, secret: SECRET })
+    expect(answer).toEqual({ status: 202, body: { received: true, invalidated: 1 } })
+    expect((await p.getSession({ customerId: team.id, memberId: alice.id })).id).not.toBe(before.id)
+  })
+
   it('other event types are acknowledged and leave the cache alone', async () => {
     const p = polar()
     const before = await p.getSession({ externalCustomerId: 'usr_jane' })

@@ -22,7 +22,7 @@ export interface HandleWebhookInput extends Pick<VerifyWebhookOptions, 'toleranc
 
 /**
  * Verifies a Polar webhook delivery and drops the cached sessions it makes stale
- * (`customer.deleted`, `customer.updated`, `member.deleted`), in every process sharing the store.
+ * (`customer.deleted`, `customer.updated`, `member.updated`, `member.deleted`), in every process sharing the store.
  *
  * - 202 `{ received: true, invalidated: n }`: verified; `n` identities invalidated (0 for
  *   other event types, and for ids this library would never have cached a session under);

@@ -37,6 +37,13 @@ describe('webhookInvalidations', () => {
     }
   })
 
+  it("member.updated (a member's email change sends nothing else): that member's sessions, like member.deleted", () => {
+    expect(webhookInvalidations({ type: 'member.updated', data: member('mem_42') })).toEqual([
+      { customerId: CUSTOMER_ID, memberId: MEMBER_ID },
+      { customerId: CUSTOMER_ID, externalMemberId: 'mem_42' },
+    ])
+  })
+
   it('member.deleted: the member under its customer, by Polar id and by external id', () => {
     expect(webhookInvalidations({ type: 'member.deleted', data: member('mem_42') })).toEqual([
       { customerId: CUSTOMER_ID, memberId: MEMBER_ID },
@@ -48,7 +55,7 @@ describe('webhookInvalidations', () => {
   })
 
   it('other events: nothing', () => {
-    for (const type of ['customer.created', 'customer.state_changed', 'member.created', 'member.updated', 'order.paid']) {
+    for (const type of ['customer.created', 'customer.state_changed', 'member.created', 'order.paid']) {
       expect(webhookInvalidations({ type, data: customer('usr_1337') })).toEqual([])
     }
   })
@@ -67,6 +74,7 @@ describe('webhookInvalidations', () => {
     const events = [
       { type: 'customer.deleted', data: customer('usr_1337') },
       { type: 'member.deleted', data: member('mem_42') },
+      { type: 'member.updated', data: member('mem_42') },
     ]
     for (const event of events) {
       for (const identity of webhookInvalidations(event)) {

@@ -7,13 +7,15 @@ import type { PolarIdentity } from '../types.js'
  * | event | identities |
  * |---|---|
  * | `customer.deleted`, `customer.updated` | `{ customerId: data.id }`, plus `{ externalCustomerId: data.external_id }` when set |
- * | `member.deleted` | `{ customerId: data.customer_id, memberId: data.id }`, plus `{ customerId: data.customer_id, externalMemberId: data.external_id }` when set |
+ * | `member.deleted`, `member.updated` | `{ customerId: data.customer_id, memberId: data.id }`, plus `{ customerId: data.customer_id, externalMemberId: data.external_id }` when set |
  * | anything else | none |
  *
  * Both the Polar id and the external id are listed because the cache keys sessions by the
  * identity the app asked with. A member's payload does not carry its customer's external id,
  * so a member session cached under `{ externalCustomerId, memberId }` is not reached by
- * `member.deleted`; it dies at Polar anyway and is replaced on its next refresh. Fields of
+ * `member.*`; after `member.deleted` it dies at Polar anyway and is replaced on its next refresh.
+ * `member.updated` matters because a member session's portal URL carries the member's email,
+ * and a team member's email change sends only that event (no `customer.updated`). Fields of
  * the wrong type are skipped, never thrown on.
  *
  * @example
@@ -37,7 +39,8 @@ export function webhookInvalidations(event: { readonly type: string; readonly da
       if (externalId !== undefined) identities.push({ externalCustomerId: externalId })
       return identities
     }
-    case 'member.deleted': {
+    case 'member.deleted':
+    case 'member.updated': {
       const customerId = nonEmpty(fields.customer_id)
       if (customerId === undefined) return []
       const identities: PolarIdentity[] = []
