@@ -94,6 +94,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     shared: entries.budget,
     scope: keys.budgetScope,
     logger: resolved.logger,
+    warmupWaitMs: resolved.timeoutMs,
   })
   const client = createPolarClient({
     baseUrl: resolved.baseUrl,
@@ -106,6 +107,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     logger: resolved.logger,
     userAgent: USER_AGENT,
     onRateLimited: (retryAfterSec) => budget.rateLimited(retryAfterSec),
+    onAnswer: (status) => budget.answered(status),
     portalUrls: resolved.portalUrls,
   })
   const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)

@@ -120,6 +120,40 @@ describe('maxCreationsPerMinute', () => {
   })
 })
 
+describe('after a quiet spell', () => {
+  it("one request goes first, so a burst never meets Polar's 60-a-minute rule for tokens it does not know", async () => {
+    // Polar counts every request that arrives before it has authenticated a token it has not
+    // seen for 5 minutes under a 60-a-minute rule of its own. Seen from here: until the first
+    // answer comes back, no second request may be in flight.
+    let inFlight = 0
+    let answered = 0
+    const concurrentBeforeFirstAnswer: number[] = []
+    const watched: typeof fetch = async (input, init) => {
+      inFlight++
+      if (answered === 0) concurrentBeforeFirstAnswer.push(inFlight)
+      try {
+        return await fetch(input, init)
+      } finally {
+        inFlight--
+        answered++
+      }
+    }
+    fake.setLatency(50)
+    const polar = sessions({ fetch: watched })
+    const results = await Promise.all(USERS.map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    expect(results.filter((r) => r !== 'ok')).toEqual([])
+    expect(Math.max(...concurrentBeforeFirstAnswer)).toBe(1)
+    expect(posts()).toBe(USERS.length)
+    // Once Polar knows the token, requests go out together again.
+    answered = 0
+    concurrentBeforeFirstAnswer.length = 0
+    fake.stats.reset()
+    await Promise.all(USERS.map((user) => polar.getSession({ externalCustomerId: user }, { minRemainingMs: 3_600_000 })))
+    expect(Math.max(...concurrentBeforeFirstAnswer)).toBeGreaterThan(1)
+    fake.setLatency(0)
+  })
+})
+
 describe("Polar's 429", () => {
   it('stops every creation for its retry-after; cached users are served; then Polar is called again', async () => {
     clockAt(WINDOW_START)

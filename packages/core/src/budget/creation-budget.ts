@@ -1,5 +1,6 @@
 import { PolarSessionError } from '../errors.js'
 import type { Logger } from '../types.js'
+import { TokenWarmup } from './token-warmup.js'
 
 /**
  * Why a session is being created. A person waits for an `interactive` creation (a portal
@@ -42,6 +43,8 @@ export interface CreationBudgetOptions {
   /** Prefix of the shared keys: a hash that tells apart environments and tokens. */
   scope: string
   logger: Logger
+  /** Longest a request waits for the first one after a quiet spell (see {@link TokenWarmup}). */
+  warmupWaitMs: number
 }
 
 /**
@@ -49,7 +52,8 @@ export interface CreationBudgetOptions {
  * request to Polar is admitted here first. It is refused (503 `rate_limited`, `Retry-After`)
  * when this window's budget is spent (`attach` creations already at their share), or while
  * Polar's last 429 asks everyone to wait. Refusals cost Polar nothing; the session cache then
- * serves a still-valid session when it has one.
+ * serves a still-valid session when it has one. After a quiet spell, one request goes first
+ * (see {@link TokenWarmup}).
  */
 export class CreationBudget {
   readonly #options: CreationBudgetOptions
@@ -58,10 +62,12 @@ export class CreationBudget {
   #window = -1
   #localCount = 0
   #warnedWindow = -1
+  readonly #warmup: TokenWarmup
 
   constructor(options: CreationBudgetOptions) {
     this.#options = options
     this.#attachLimit = Math.floor(options.maxPerMinute * options.attachShare)
+    this.#warmup = new TokenWarmup(options.warmupWaitMs)
   }
 
   /** Whether a request to Polar may be sent now; throws `rate_limited` when not. */
@@ -76,7 +82,20 @@ export class CreationBudget {
         throw this.#blocked(Date.now())
       }
     }
-    if (maxPerMinute === Infinity) return
+    if (maxPerMinute !== Infinity) await this.#count(purpose)
+    await this.#warmup.ready()
+    // The first request after a quiet spell may have been refused meanwhile: it blocks us too.
+    if (Date.now() + CLOCK_SLACK_MS < this.#blockedUntil) throw this.#blocked(Date.now())
+  }
+
+  /** Polar answered a request with `status` (null: no answer at all). */
+  answered(status: number | null): void {
+    this.#warmup.answered(status)
+  }
+
+  /** Counts one request in this window's budget; throws `rate_limited` when it is spent. */
+  async #count(purpose: CreationPurpose): Promise<void> {
+    const { shared, maxPerMinute } = this.#options
     const limit = purpose === 'attach' ? this.#attachLimit : maxPerMinute
     const window = Math.floor(Date.now() / BUDGET_WINDOW_MS)
     if (window !== this.#window) {

@@ -46,6 +46,7 @@ interface ResolvedConfig {
   random: () => number
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
   onRateLimited: (retryAfterSec: number | undefined) => void
+  onAnswer: (status: number | null) => void
   portalUrls: PolarClientOptions['portalUrls']
 }
 
@@ -76,6 +77,7 @@ function resolveConfig(options: PolarClientOptions): ResolvedConfig {
     random: options.random ?? Math.random,
     sleep: options.sleep ?? defaultSleep,
     onRateLimited: options.onRateLimited ?? (() => {}),
+    onAnswer: options.onAnswer ?? (() => {}),
     portalUrls: options.portalUrls,
   }
 }
@@ -207,6 +209,7 @@ async function execute<T>(
     const attemptStarted = performance.now()
     const outcome = await sendAttempt(config.fetch, request, timeoutMs, MAX_BODY_BYTES, signal)
     const durationMs = Math.round(performance.now() - attemptStarted)
+    config.onAnswer(outcome.kind === 'response' ? outcome.status : null)
 
     let failure: RetryableFailure
     if (outcome.kind === 'response') {

@@ -26,6 +26,8 @@ export interface PolarClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** Called on every 429 with its `retry-after` in seconds (undefined when unreadable). */
   onRateLimited?: (retryAfterSec: number | undefined) => void
+  /** Called after every attempt with Polar's status, or null when no answer came (timeout, reset). */
+  onAnswer?: (status: number | null) => void
   /** Which portal URLs a session may carry; see {@link PortalUrlPolicy}. */
   portalUrls: PortalUrlPolicy
 }
