@@ -20,6 +20,21 @@ describe('createCustomer', () => {
     await polar.close()
   })
 
+  it("an email Polar refuses (a domain that accepts no mail) is 400 invalid_identity, not a missing customer", async () => {
+    const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
+    fake.stats.reset()
+    const error = await polar.getSession({ externalCustomerId: 'new_bad_mail', email: 'someone@example.com' }).then(
+      () => new Error('accepted'),
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(PolarSessionError)
+    expect(error).toMatchObject({ code: 'invalid_identity', status: 400 })
+    expect((error as Error).message).not.toContain('someone@example.com')
+    expect(fake.stats.customersCreated).toBe(0)
+    expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(1)
+    await polar.close()
+  })
+
   it('two concurrent first requests (different return URLs, so two flights) leave exactly one customer', async () => {
     const polar = createPolarSessions({
       accessToken: fake.accessToken,

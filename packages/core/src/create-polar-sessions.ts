@@ -1,9 +1,9 @@
 import { CreationBudget, type CreationPurpose } from './budget/creation-budget.js'
-import { isPolarSessionError } from './errors.js'
+import { isPolarSessionError, PolarSessionError } from './errors.js'
 import { createAttachErrorLog } from './adapter/attach-error-log.js'
 import { registerInternals } from './adapter/internals.js'
 import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
-import { createPolarClient, type CallOptions, type PolarClient, type ReceivedSession } from './polar/index.js'
+import { createPolarClient, type CallOptions, type PolarClient, type PolarErrorDetails, type ReceivedSession } from './polar/index.js'
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
@@ -269,9 +269,19 @@ async function createAtPolar(
     await client.createCustomer({ externalId: identity.externalCustomerId!, email: identity.email!, name: identity.name ?? null }, call)
     options.logger.info({}, 'polar-session: created a missing Polar customer')
   } catch (error) {
-    // Another request or process may have created it a moment ago (422: external id exists):
-    // the session retry below settles it. Anything else (auth, scope) is reported as is.
+    // Another request or process may have created it a moment ago (Polar's lookup 422: the
+    // external id or email exists): the session retry below settles it. An email the schema
+    // refuses (a domain that accepts no mail) is the identity's problem; anything else as is.
     if (!isPolarSessionError(error, 'polar_rejected')) throw error
+    const details = error.cause as PolarErrorDetails | undefined
+    const emailRefused = details?.error === 'RequestValidationError' && details.issues?.some((issue) => issue.loc.at(-1) === 'email')
+    if (emailRefused) {
+      throw new PolarSessionError(
+        'invalid_identity',
+        "Polar refused the identity's email for the new customer (it checks that the domain accepts mail).",
+        { status: 400, cause: error },
+      )
+    }
   }
   return client.createCustomerSession(input, call)
 }
