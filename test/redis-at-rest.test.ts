@@ -113,7 +113,8 @@ describeRedis('Redis at rest (redisStore + encryptionKey)', () => {
   })
 
   it('a value copied or renamed onto another session key is a miss (the key is authenticated)', async () => {
-    const p = polar()
+    // No near cache: this process must read what an attacker wrote to Redis, not its own copy.
+    const p = polar({ nearCacheTtlMs: 0 })
     const user = USERS[0]!
     const plain = await get(p, user)
     const account = await get(p, user, `${APP}/account`)
@@ -140,7 +141,7 @@ describeRedis('Redis at rest (redisStore + encryptionKey)', () => {
 
   it('control: without encryption the same copy would be served (what the seal prevents)', async () => {
     const prefix = `${PREFIX}plain:`
-    const p = polar({ encryptionKey: undefined, allowPlaintextStore: true }, prefix)
+    const p = polar({ encryptionKey: undefined, allowPlaintextStore: true, nearCacheTtlMs: 0 }, prefix)
     const user = USERS[0]!
     const plain = await get(p, user)
     await get(p, user, `${APP}/account`)

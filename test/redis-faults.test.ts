@@ -12,6 +12,7 @@ import type { Server } from 'node:http'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/store/test-redis.js'
+import { STORE_COOLDOWN_MS } from '../packages/core/src/reuse/store-breaker.js'
 import { handleWebhook } from '../packages/core/src/webhook/handler.js'
 import { deleteUnder, keysUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
 import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy.js'
@@ -161,7 +162,7 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
 
     // An invalidation that cannot reach Redis says so, and the webhook asks Polar to deliver again
     // (else the customer's stale sessions would be served again once Redis is back).
-    await expect(apps.at(-1)!.polar.invalidate({ externalCustomerId: 'base-0' })).rejects.toThrow(/store set failed/)
+    await expect(apps.at(-1)!.polar.invalidate({ externalCustomerId: 'base-0' })).rejects.toThrow(/store (set failed|is unavailable)/)
     expect(await customerDeleted('base-0')).toMatchObject({ status: 503, body: { error: 'invalidation_failed' } })
   })
 
@@ -169,6 +170,7 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
     const before = (await sessionKeys()).length
     proxy.restore()
     await until(() => client.isReady, 5_000, 'node-redis to reconnect')
+    await sleep(STORE_COOLDOWN_MS + 100) // the store was being skipped: calls go through again after this
     expect((await burst(names('back'))).creations).toBe(10)
     expect((await sessionKeys()).length).toBe(before + 20)
     expect(await oneByOne([...names('back'), ...names('base')])).toBe(0)
@@ -178,6 +180,7 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
   })
 
   it('partitioned (bytes held both ways): all 200, one creation each; once healed, no lock is left behind', async () => {
+    await sleep(STORE_COOLDOWN_MS + 100)
     proxy.blackhole()
     const result = await burst(names('hole'), 100, 1_000)
     console.info(`[redis-faults] partition: ${result.creations} creations, ${result.warnings} warnings for 100 requests`)
@@ -187,16 +190,16 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
     expect(result.warnings).toBeLessThanOrEqual(1) // throttled: at most one a 10 s burst
 
     // Healing delivers the held commands, the creation locks' SET NX among them: each late lock
-    // is released at once, not left to block other processes for its TTL (11 s).
+    // is released at once, not left to block other processes for its lease (3 s).
     proxy.restore()
-    await until(async () => client.isReady && (await sessionKeys()).length >= 60, 3_000, 'the held writes to land')
     await sleep(300)
     expect(await lockKeys()).toEqual([])
-    // The held writes landed in order: the sessions made during the partition are now reused.
+    // This process kept what it made during the partition: served again without a creation.
     expect(await oneByOne(names('hole'))).toBe(0)
   })
 
   it('slow (every byte 300 ms late, more than opTimeoutMs): all 200, one creation each', async () => {
+    await sleep(STORE_COOLDOWN_MS + 100)
     proxy.setDelay(300)
     const started = Date.now()
     const result = await burst(names('slow'), 100, 1_000)
@@ -206,7 +209,8 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
     expect(result.statuses.filter((s) => s !== 200)).toEqual([])
     expect(result.creations).toBeLessThanOrEqual(10)
     expect(result.tokensPerUser).toBe(1)
-    expect(result.warnings).toBeLessThanOrEqual(1)
+    // At most two lines: the first failure, then "skipping it for a few seconds".
+    expect(result.warnings).toBeLessThanOrEqual(2)
     proxy.restore()
     await sleep(700) // let the late replies drain
     expect(await lockKeys()).toEqual([])

@@ -336,6 +336,9 @@ describe('stores', () => {
     expect(again.expiresAt.getTime()).toBe(session.expiresAt.getTime())
     expect(fake.stats.sessionsCreated).toBe(1)
     await b.invalidate({ externalCustomerId: 'usr_13' })
+    // This store has no pub/sub: a trusts its copy of the generation for nearCacheTtlMs, then asks.
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockImplementation(() => now + 5_001)
     expect((await get(a, { externalCustomerId: 'usr_13' })).token).not.toBe(session.token)
   })
 })

@@ -5,7 +5,7 @@ import { registerInternals } from './adapter/internals.js'
 import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
 import { createPolarClient, type CallOptions, type PolarClient, type PolarErrorDetails, type ReceivedSession } from './polar/index.js'
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
-import { toEntryStore } from './reuse/entry-store.js'
+import { toEntryStore } from './reuse/to-entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
 import { SessionCache } from './reuse/session-cache.js'
 import { checkReturnUrl } from './return-url.js'
@@ -87,7 +87,12 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   const ownsStore = options.store === undefined
   const store = prepareStore(options.store ?? memoryStore(), resolved)
   const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
-  const entries = toEntryStore(store, { logger: resolved.logger, opTimeoutMs: 250 })
+  const entries = toEntryStore(store, {
+    logger: resolved.logger,
+    opTimeoutMs: 250,
+    nearCacheTtlMs: resolved.nearCacheTtlMs,
+    nearCacheMax: resolved.nearCacheMax,
+  })
   const budget = new CreationBudget({
     maxPerMinute: resolved.maxCreationsPerMinute,
     attachShare: resolved.attachBudgetShare,
@@ -170,7 +175,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     const sessionKeys = keys.keys(checked, returnUrl)
     const hit = cache.peek(sessionKeys, minRemainingMs)
     if (hit !== undefined) return hit
-    if (callOptions.cachedOnly === true) return cache.synchronous ? null : track(() => cache.lookup(sessionKeys, minRemainingMs))
+    if (callOptions.cachedOnly === true) return cache.shared ? track(() => cache.lookup(sessionKeys, minRemainingMs)) : null
     const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
     return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback }))
   }
@@ -219,6 +224,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
         closed = true
         if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
         await cache.drain()
+        await cache.close()
         if (ownsStore) await store.close?.()
       })()
       return closing

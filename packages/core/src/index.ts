@@ -25,6 +25,7 @@ export type {
   PolarIdentity,
   PolarSession,
   SessionStore,
+  StoreLease,
   StoreLock,
 } from './types.js'
 export { VERSION } from './version.js'

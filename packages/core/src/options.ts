@@ -101,6 +101,17 @@ export interface PolarSessionsOptions<Req = any> {
    * @default `['https://polar.sh']` for production, `['https://sandbox.polar.sh']` for sandbox; with a `baseUrl`, both plus the `baseUrl`'s own origin
    */
   portalOrigins?: readonly string[]
+  /**
+   * With a store shared by several processes (redisStore): how long this process trusts its own
+   * copy of a customer's invalidation generation before asking the store again. Invalidations
+   * reach every process at once over pub/sub; this bounds how stale a copy can be when such a
+   * message is lost (a dropped subscription). A warm hit within it makes no call to the store
+   * and no decryption. 0 turns the near cache off (every request reads the store).
+   * @default 5_000
+   */
+  nearCacheTtlMs?: number
+  /** Most sessions the near cache of a shared store keeps in this process (least recently used go first). @default 10_000 */
+  nearCacheMax?: number
   /** Time limit of one request to Polar, in milliseconds. @default 5000 */
   timeoutMs?: number
   /** Overall time budget for one session creation, retries included. @default 10_000 */
@@ -146,6 +157,8 @@ export interface ResolvedOptions<Req> {
   maxCreationsPerMinute: number
   attachBudgetShare: number
   portalUrls: PortalUrlPolicy
+  nearCacheTtlMs: number
+  nearCacheMax: number
   timeoutMs: number
   deadlineMs: number
   maxRetryAfterMs: number
@@ -172,10 +185,10 @@ function duration(name: string, value: unknown, fallback: number, min: number, m
   return value
 }
 
-function count(name: string, value: unknown, fallback: number): number {
+function count(name: string, value: unknown, fallback: number, max = 1_000): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1_000) {
-    fail(`${name} must be a whole number from 0 to 1000, got ${typeof value === 'number' ? value : typeof value}.`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    fail(`${name} must be a whole number from 0 to ${max}, got ${typeof value === 'number' ? value : typeof value}.`)
   }
   return value
 }
@@ -219,7 +232,7 @@ function portalUrlPolicy(origins: readonly string[] | undefined, server: 'produc
 const KNOWN_OPTIONS: readonly (keyof PolarSessionsOptions)[] = [
   'accessToken', 'server', 'baseUrl', 'identify', 'store', 'encryptionKey', 'allowPlaintextStore',
   'refreshMarginMs', 'returnUrl', 'allowedReturnOrigins', 'maxReturnUrlsPerCustomer', 'maxCreationsPerMinute',
-  'attachBudgetShare', 'portalOrigins', 'timeoutMs', 'deadlineMs', 'maxRetryAfterMs', 'notFoundTtlMs',
+  'attachBudgetShare', 'portalOrigins', 'nearCacheTtlMs', 'nearCacheMax', 'timeoutMs', 'deadlineMs', 'maxRetryAfterMs', 'notFoundTtlMs',
   'createCustomer', 'circuitBreaker', 'logger', 'fetch',
 ]
 /** What Polar's SDK and adapters (and other libraries) call these options. */
@@ -317,6 +330,8 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     maxCreationsPerMinute,
     attachBudgetShare: share('attachBudgetShare', options.attachBudgetShare, 0.5),
     portalUrls: portalUrlPolicy(options.portalOrigins, server, options.baseUrl === undefined ? null : baseUrl),
+    nearCacheTtlMs: duration('nearCacheTtlMs', options.nearCacheTtlMs, 5_000, 0, 3_600_000),
+    nearCacheMax: count('nearCacheMax', options.nearCacheMax, 10_000, 1_000_000),
     timeoutMs: duration('timeoutMs', options.timeoutMs, 5_000, 1, 120_000),
     deadlineMs: duration('deadlineMs', options.deadlineMs, 10_000, 1, 600_000),
     maxRetryAfterMs: duration('maxRetryAfterMs', options.maxRetryAfterMs, 10_000, 0, 3_600_000),

@@ -75,6 +75,7 @@ export interface PolarSession {
  * milliseconds. A Keyv instance fits by shape. Keys are hashes; values are opaque strings.
  */
 export interface SessionStore {
+  /** The value, or null/undefined when absent. Rejects (or throws) when the store fails: that is not "absent". */
   get(key: string): Promise<string | null | undefined> | string | null | undefined
   set(key: string, value: string, ttlMs: number): Promise<unknown> | unknown
   delete(key: string): Promise<unknown> | unknown
@@ -90,6 +91,17 @@ export interface SessionStore {
    * across processes; without it each process counts on its own.
    */
   incrementBelow?(key: string, limit: number, ttlMs: number): Promise<boolean>
+  /**
+   * Optional, for stores shared by several processes: delivers `message` to every subscriber
+   * of `channel` (Redis PUBLISH). Invalidations travel this way, so other processes drop
+   * their near-cache copies at once.
+   */
+  publish?(channel: string, message: string): Promise<unknown>
+  /**
+   * Optional: calls `onMessage` for every message published on `channel` until the returned
+   * function is called. A store that subscribes on a connection of its own closes it then.
+   */
+  subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>
   /**
    * Optional, for stores shared by several processes: store `value` at `key` (with a TTL of
    * `ttlMs`) only when the key is absent; resolves true when it was stored. A customer's first
@@ -108,13 +120,25 @@ export interface SessionStore {
   close?(): Promise<void> | void
 }
 
-/** A short lease on a key, held while one process creates the session. */
+/** A lease on a key, held while one process creates the session. */
 export interface StoreLock {
   /**
-   * Try to take the lease on `key` for `ttlMs`. Resolves to a release function when taken,
-   * or `null` when another process holds it. Must not throw for "held elsewhere".
+   * Try to take the lease on `key` for `ttlMs`. Resolves to the lease when taken, or `null`
+   * when another process holds it. Must not throw for "held elsewhere"; may reject when the
+   * store fails (the core then creates without it).
    */
-  acquire(key: string, ttlMs: number): Promise<(() => Promise<void>) | null>
+  acquire(key: string, ttlMs: number): Promise<StoreLease | null>
+}
+
+/** A lease taken with {@link StoreLock.acquire}. */
+export interface StoreLease {
+  /** Gives the lease back (only if still ours). */
+  release(): Promise<void>
+  /**
+   * Optional: keeps the lease for `ttlMs` more (only if still ours); false when it was lost.
+   * The core extends the lease while the creation runs, so a slow Polar never outlives it.
+   */
+  extend?(ttlMs: number): Promise<boolean>
 }
 
 /** A pino-shaped logger. Every method takes a context object and an optional message. */

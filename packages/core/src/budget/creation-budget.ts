@@ -23,7 +23,7 @@ const CLOCK_SLACK_MS = 20
  * The shared half of the budget, in a store several processes use. Every call may reject (the
  * store is down, or did not answer in time): the budget then counts in this process alone, so
  * a broken Redis costs availability nothing, at the price of each process spending up to the
- * whole budget until Redis answers again (Polar's 429 then stops them all, as it would anyway).
+ * whole budget until it is back (Polar's 429 then stops them all, as it would anyway).
  */
 export interface SharedBudget {
   /** Adds one to the counter at `key` unless it already holds `limit`; true when added. */

@@ -6,7 +6,8 @@ import type { Logger } from '../types.js'
 import type { CheckedIdentity } from '../validate-identity.js'
 import type { ReceivedSession } from '../polar/index.js'
 import type { CachedEntry } from './entry.js'
-import type { EntryStore, StoreRead } from './entry-store.js'
+import { holdLease, LEASE_MS, leaseOrWait } from './creation-lease.js'
+import type { EntryStore, StoreCall, StoreRead } from './entry-store.js'
 import type { SessionKeys } from './keys.js'
 import { ReturnUrlSlots } from './return-url-slots.js'
 import { SingleFlight } from './single-flight.js'
@@ -14,8 +15,6 @@ import { LRUCache } from 'lru-cache'
 
 /** Generations outlive any session that refers to them (Polar's sessions live one hour). */
 const GENERATION_TTL_MS = 24 * 3_600_000
-/** How often a process waiting on another process's creation looks for the result. */
-const LOCK_POLL_MS = 20
 /** Errors that mean "no such customer/member": remembered briefly. */
 const NOT_FOUND_CODES = ['customer_not_found', 'member_not_found', 'member_required'] as const
 /** Errors during which a still-valid older session is served instead. */
@@ -27,7 +26,7 @@ export interface SessionCacheOptions {
   store: EntryStore
   logger: Logger
   notFoundTtlMs: number
-  /** Budget of one creation; bounds the cross-process lock wait too. */
+  /** Budget of one call to Polar; a creation makes up to three (with `createCustomer`). */
   deadlineMs: number
   /** Per-request return URLs that may hold their own session per identity. */
   maxReturnUrls: number
@@ -51,8 +50,6 @@ export interface SessionRequest {
    */
   readonly fallback: { readonly returnUrl: string | null; readonly keys: SessionKeys } | null
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * The reuse rules: read the store, hand out a session only while it has more than the
@@ -78,24 +75,31 @@ export class SessionCache {
   }
 
   /**
-   * The cached session, when a synchronous store (memory) has one with more than
-   * `minRemainingMs` left; undefined otherwise (then call `get`). A hit costs no promise.
+   * The cached session, when the store can answer at once (the memory store, or a fresh
+   * near-cache copy) and has one with more than `minRemainingMs` left; undefined otherwise (then
+   * call `get`). A hit costs no promise and no I/O.
    */
   peek(keys: SessionKeys, minRemainingMs: number): CustomerSession | undefined {
-    if (!this.#store.sync || this.#notFound?.has(keys.identity) === true) return undefined
-    const entry = this.#valid(this.#store.read(keys.session, keys.generations) as StoreRead, keys)
+    if (this.#notFound?.has(keys.identity) === true) return undefined
+    const read = this.#store.readFresh(keys.session, keys.generations)
+    const entry = read === undefined ? null : this.#valid(read, keys)
     return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry.session : undefined
   }
 
-  /** Whether the store answers synchronously: `peek` then says all there is to know. */
-  get synchronous(): boolean {
-    return this.#store.sync
+  /** Whether another process may hold sessions this one does not: `peek` is then not the last word. */
+  get shared(): boolean {
+    return this.#store.shared
+  }
+
+  /** Sessions held in this process. */
+  get size(): number {
+    return this.#store.size
   }
 
   /** The stored session with more than `minRemainingMs` left, or null; never creates. */
   async lookup(keys: SessionKeys, minRemainingMs: number): Promise<CustomerSession | null> {
     if (this.#notFound?.has(keys.identity) === true) return null
-    const stored = await this.#read(keys)
+    const stored = await this.#read(keys, { failed: false })
     return stored !== null && stored.expiresAt - Date.now() > minRemainingMs ? stored.session : null
   }
 
@@ -108,7 +112,8 @@ export class SessionCache {
     const inflight = this.#flights.get(keys.session)
     if (inflight !== undefined) return (await inflight).session
 
-    const stored = await this.#read(keys)
+    const call: StoreCall = { failed: false }
+    const stored = await this.#read(keys, call)
     if (stored !== null && stored.expiresAt - Date.now() > minRemainingMs) return stored.session
 
     if (fallback !== null && !this.#slots.claim(keys.identity, keys.session, Date.now() + this.#options.deadlineMs)) {
@@ -123,7 +128,7 @@ export class SessionCache {
     }
 
     try {
-      const entry = await this.#flights.run(keys.session, () => this.#create(request, stored))
+      const entry = await this.#flights.run(keys.session, () => this.#create(request, stored, call))
       if (fallback !== null) this.#slots.extend(keys.identity, keys.session, entry.expiresAt)
       return entry.session
     } catch (error) {
@@ -140,7 +145,12 @@ export class SessionCache {
   async invalidate(keys: SessionKeys): Promise<void> {
     this.#notFound?.delete(keys.identity)
     const key = keys.memberGeneration ?? keys.customerGeneration
-    await this.#store.writeGeneration(key, randomUUID(), GENERATION_TTL_MS, true)
+    await this.#store.replaceGeneration(key, randomUUID(), GENERATION_TTL_MS)
+  }
+
+  /** Releases what the store layer opened (a subscription). */
+  close(): Promise<void> {
+    return this.#store.close()
   }
 
   /** Settles when every creation under way has settled. */
@@ -149,15 +159,20 @@ export class SessionCache {
   }
 
   /** The stored entry if its generations are current and it has not expired; else null. */
-  async #read(keys: SessionKeys): Promise<CachedEntry | null> {
-    return this.#valid(await this.#store.read(keys.session, keys.generations), keys)
+  async #read(keys: SessionKeys, call: StoreCall): Promise<CachedEntry | null> {
+    return this.#valid(await this.#store.read(keys.session, keys.generations, call), keys)
   }
 
-  /** The entry of a read if its generations are current and it has not expired; else null. */
+  /**
+   * The entry of a read if its generations are current and it has not expired; else null. A
+   * generation the store could not tell (it is failing, and this process never saw it) does not
+   * void an entry: serving what this process holds is the point of degrading.
+   */
   #valid({ entry, generations }: StoreRead, keys: SessionKeys): CachedEntry | null {
     if (entry === null || entry.expiresAt <= Date.now()) return null
-    if (generations[0] !== entry.customerGeneration) return null
-    if (keys.memberGeneration !== null && generations[1] !== entry.memberGeneration) return null
+    const [customer, member] = generations
+    if (customer !== undefined && customer !== entry.customerGeneration) return null
+    if (keys.memberGeneration !== null && member !== undefined && member !== entry.memberGeneration) return null
     return entry
   }
 
@@ -166,14 +181,14 @@ export class SessionCache {
    * A new customer's first creations race to create its generation: set-if-absent (and one
    * flight per key in this process) makes them all agree on one, so none orphans the others.
    */
-  async #generations(keys: SessionKeys): Promise<[string, string | null]> {
+  async #generations(keys: SessionKeys, call: StoreCall): Promise<[string, string | null]> {
     const generationKeys = keys.generations
-    const { generations } = await this.#store.read(null, generationKeys)
+    const { generations } = await this.#store.read(null, generationKeys, call)
     const result = await Promise.all(
       generationKeys.map(
         (key, i) =>
           generations[i] ??
-          this.#generationFlights.run(key, async () => this.#store.ensureGeneration(key, randomUUID(), GENERATION_TTL_MS)),
+          this.#generationFlights.run(key, async () => this.#store.ensureGeneration(key, randomUUID(), GENERATION_TTL_MS, call)),
       ),
     )
     return [result[0]!, result[1] ?? null]
@@ -187,17 +202,23 @@ export class SessionCache {
    * caller, not even one that joined this flight earlier, receives a session whose creation
    * began before it.
    */
-  async #create(request: SessionRequest, stale: CachedEntry | null): Promise<CachedEntry> {
+  async #create(request: SessionRequest, stale: CachedEntry | null, call: StoreCall): Promise<CachedEntry> {
     const { identity, returnUrl, keys, minRemainingMs, purpose } = request
     let release: (() => Promise<void>) | null = null
     if (this.#store.lock !== undefined) {
-      const waited = await this.#waitForOtherProcess(keys, minRemainingMs)
-      if (waited.entry !== null) return waited.entry
-      release = waited.release
+      // Wait while another process's leader works, up to its whole budget: three calls to Polar
+      // (a customer creation between two session creations), each within the deadline.
+      const usable = async () => {
+        const entry = await this.#read(keys, call)
+        return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry : null
+      }
+      const outcome = await leaseOrWait(this.#store.lock, keys.session, call, 3 * this.#options.deadlineMs + LEASE_MS, usable)
+      if (outcome.entry !== null) return outcome.entry
+      if (outcome.lease !== null) release = holdLease(outcome.lease)
     }
     try {
       for (let attempt = 1; ; attempt++) {
-        const generations = await this.#generations(keys)
+        const generations = await this.#generations(keys, call)
         let received: ReceivedSession
         try {
           received = await this.#options.create(identity, returnUrl, purpose)
@@ -207,8 +228,8 @@ export class SessionCache {
         const entry = toEntry(received, generations[0], generations[1])
         const lifetime = entry.expiresAt - Date.now()
         this.#warnIfUnreusable(lifetime, minRemainingMs)
-        if (lifetime > 0) await this.#store.writeEntry(keys.session, entry, lifetime)
-        if (!(await this.#invalidatedSince(keys, generations))) {
+        if (lifetime > 0) await this.#store.writeEntry(keys.session, entry, lifetime, call)
+        if (!(await this.#invalidatedSince(keys, generations, call))) {
           this.#logger.debug({ sessionId: entry.session.id, customerId: entry.session.customerId }, 'polar-session: session created')
           return entry
         }
@@ -236,39 +257,12 @@ export class SessionCache {
   }
 
   /**
-   * Whether a generation read before the creation has since been replaced. An absent one (it
-   * expired, or the read failed) is not evidence of an invalidation.
+   * Whether a generation read before the creation has since been replaced. An absent or unknown
+   * one (it expired, or the read failed) is not evidence of an invalidation.
    */
-  async #invalidatedSince(keys: SessionKeys, before: [string, string | null]): Promise<boolean> {
-    const { generations } = await this.#store.read(null, keys.generations)
-    return generations.some((current, i) => current !== null && current !== before[i])
-  }
-
-  /**
-   * With a shared store: take the creation lock, or wait (polling the store) for the process
-   * that holds it, at most the creation deadline. A dead holder's lock expires; after the wait
-   * this process creates the session itself.
-   */
-  async #waitForOtherProcess(keys: SessionKeys, minRemainingMs: number): Promise<{ entry: CachedEntry | null; release: (() => Promise<void>) | null }> {
-    const lock = this.#store.lock!
-    const until = Date.now() + this.#options.deadlineMs
-    const lockTtl = this.#options.deadlineMs + 1_000
-    for (;;) {
-      const release = await lock.acquire(keys.session, lockTtl).catch(() => async () => {})
-      if (release !== null) {
-        // The holder may have finished between our read and the lock: look once more.
-        const entry = await this.#read(keys)
-        if (entry !== null && entry.expiresAt - Date.now() > minRemainingMs) {
-          await release().catch(() => {})
-          return { entry, release: null }
-        }
-        return { entry: null, release }
-      }
-      if (Date.now() >= until) return { entry: null, release: null }
-      await sleep(LOCK_POLL_MS)
-      const entry = await this.#read(keys)
-      if (entry !== null && entry.expiresAt - Date.now() > minRemainingMs) return { entry, release: null }
-    }
+  async #invalidatedSince(keys: SessionKeys, before: [string, string | null], call: StoreCall): Promise<boolean> {
+    const { generations } = await this.#store.read(null, keys.generations, call)
+    return generations.some((current, i) => current !== null && current !== undefined && current !== before[i])
   }
 
   #onCreateFailed(error: unknown, keys: SessionKeys, stale: CachedEntry | null): CachedEntry {

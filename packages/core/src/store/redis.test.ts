@@ -1,59 +1,65 @@
+// redisStore against a real Redis, with each client major users install today: node-redis 5
+// and 6, ioredis 5 and 6. The failure cases run against a redis-server of this file's own.
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { Redis as Redis5 } from 'ioredis5'
 import { createClient } from 'redis'
+import { createClient as createClient5 } from 'redis5'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { redisStore } from './redis.js'
+import { startPrivateRedis, type PrivateRedis } from '../test-support/redis-servers.js'
+import { redisStore, type RedisLikeClient, type RedisStore } from './redis.js'
 import { sealedStore } from './sealed.js'
-import type { NodeRedisLikeClient, RedisLikeClient, RedisStore } from './redis.js'
-import { REDIS_HOST, REDIS_PORT, REDIS_URL, describeRedis } from './test-redis.js'
+import { describeRedis, REDIS_URL } from './test-redis.js'
 
 /** Unique to this run of this file; everything under it is deleted in afterAll. */
 const PREFIX = `polar-session-test:${randomUUID()}:`
-
 type AdminClient = ReturnType<typeof createClient>
 
-async function deletePrefix(admin: AdminClient, prefix: string): Promise<void> {
-  const keys: string[] = []
-  for await (const batch of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-    keys.push(...batch)
-  }
-  if (keys.length > 0) await admin.del(keys)
-}
-
+/** A client library and major, opened against a URL. */
 interface ClientKind {
   name: string
-  open(): Promise<RedisLikeClient>
+  open(url: string): Promise<RedisLikeClient>
   close(client: RedisLikeClient): Promise<void>
 }
 
-const kinds: ClientKind[] = [
-  {
-    name: 'node-redis',
-    async open() {
-      const client = createClient({ url: REDIS_URL })
+export const CLIENT_KINDS: ClientKind[] = [
+  ...[
+    ['node-redis 6', createClient],
+    ['node-redis 5', createClient5],
+  ].map(([name, create]) => ({
+    name: name as string,
+    async open(url: string) {
+      const client = (create as typeof createClient)({ url })
       client.on('error', () => {})
       await client.connect()
-      return client
+      return client as unknown as RedisLikeClient
     },
-    async close(client) {
-      await (client as AdminClient).close()
+    async close(client: RedisLikeClient) {
+      ;(client as unknown as { destroy(): void }).destroy()
     },
-  },
-  {
-    name: 'ioredis',
-    async open() {
-      const client = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true })
+  })),
+  ...[
+    ['ioredis 6', Redis],
+    ['ioredis 5', Redis5],
+  ].map(([name, IORedis]) => ({
+    name: name as string,
+    async open(url: string) {
+      const client = new (IORedis as typeof Redis)(url, { lazyConnect: true })
       client.on('error', () => {})
       await client.connect()
-      return client
+      return client as unknown as RedisLikeClient
     },
-    async close(client) {
-      await (client as Redis).quit()
+    async close(client: RedisLikeClient) {
+      ;(client as unknown as Redis).disconnect()
     },
-  },
+  })),
 ]
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+async function deletePrefix(admin: AdminClient, prefix: string): Promise<void> {
+  const keys: string[] = []
+  for await (const batch of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch)
+  if (keys.length > 0) await admin.del(keys)
+}
 
 describeRedis('redisStore against a real Redis', () => {
   let admin: AdminClient
@@ -69,242 +75,179 @@ describeRedis('redisStore against a real Redis', () => {
     await admin.close()
   })
 
-  for (const kind of kinds) {
+  for (const kind of CLIENT_KINDS) {
     describe(kind.name, () => {
-      const prefix = `${PREFIX}${kind.name}:`
+      const prefix = `${PREFIX}${kind.name.replace(' ', '-')}:`
       let client: RedisLikeClient
       let store: RedisStore
 
       beforeAll(async () => {
-        client = await kind.open()
+        client = await kind.open(REDIS_URL)
         store = redisStore({ client, prefix })
       })
 
       afterAll(async () => {
+        await store.close()
         await kind.close(client)
       })
 
-      it('stores under the prefix and reads back; a missing key is null', async () => {
-        await store.set('k1', 'value-1', 60_000)
+      it('stores under the prefix with PX (rounded up) and reads back; a missing key is null', async () => {
+        await store.set('k1', 'value-1', 1500.2)
         expect(await store.get('k1')).toBe('value-1')
         expect(await admin.get(`${prefix}k1`)).toBe('value-1')
-        expect(await store.get('absent')).toBeNull()
-      })
-
-      it('sets the TTL with PX, rounded up to whole milliseconds', async () => {
-        await store.set('ttl', 'v', 1500.2)
-        const pttl = await admin.pTTL(`${prefix}ttl`)
+        const pttl = await admin.pTTL(`${prefix}k1`)
         expect(pttl).toBeGreaterThan(1000)
         expect(pttl).toBeLessThanOrEqual(1501)
+        expect(await store.get('absent')).toBeNull()
+        await store.delete('k1')
+        expect(await store.get('k1')).toBeNull()
       })
 
-      it('lets a value expire after its TTL', async () => {
-        await store.set('short', 'v', 30)
-        await vi.waitFor(async () => expect(await store.get('short')).toBeNull(), {
-          timeout: 2000,
-          interval: 20,
-        })
-      })
-
-      it('writes nothing for a zero, negative or non-finite TTL', async () => {
+      it('refuses a zero, negative or non-finite TTL instead of writing a key that never expires', async () => {
         for (const ttl of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
-          await expect(store.set(`bad-ttl-${ttl}`, 'v', ttl)).resolves.toBeUndefined()
+          await expect(store.set(`bad-ttl-${ttl}`, 'v', ttl)).rejects.toThrow(RangeError)
           expect(await admin.exists(`${prefix}bad-ttl-${ttl}`)).toBe(0)
         }
       })
 
-      it('overwrites and refreshes the TTL; delete removes; deleting a missing key is fine', async () => {
-        await store.set('over', 'a', 1000)
-        await store.set('over', 'b', 60_000)
-        expect(await store.get('over')).toBe('b')
-        expect(await admin.pTTL(`${prefix}over`)).toBeGreaterThan(59_000)
-        await store.delete('over')
-        expect(await store.get('over')).toBeNull()
-        await expect(store.delete('over')).resolves.toBeUndefined()
-      })
-
-      it('treats a Redis error reply on get as a miss', async () => {
+      it('a Redis error reply on get rejects (a failure, not "absent"), naming the command and no key', async () => {
         await admin.hSet(`${prefix}hash`, 'f', 'v')
-        expect(await store.get('hash')).toBeUndefined()
+        const error = await store.get('hash').catch((e: unknown) => e as Error)
+        expect(error).toBeInstanceOf(Error)
+        expect((error as Error).message).toBe('redisStore: GET failed')
+        expect(JSON.stringify({ message: (error as Error).message, cause: String((error as Error).cause) })).not.toContain(prefix)
       })
 
-      it('lock: of two concurrent acquires exactly one wins, under prefix + "lock:"', async () => {
-        const results = await Promise.all([
-          store.lock.acquire('L1', 5000),
-          store.lock.acquire('L1', 5000),
-        ])
-        expect(results.filter((r) => r === null)).toHaveLength(1)
-        const release = results.find((r) => r !== null)
-        expect(typeof release).toBe('function')
-        const pttl = await admin.pTTL(`${prefix}lock:L1`)
-        expect(pttl).toBeGreaterThan(0)
-        expect(pttl).toBeLessThanOrEqual(5000)
-        await release!()
-        expect(await admin.exists(`${prefix}lock:L1`)).toBe(0)
-        const again = await store.lock.acquire('L1', 5000)
-        expect(again).not.toBeNull()
-        await again!()
-        await again!() // releasing twice is harmless
+      it('setIfAbsent: SET NX; the second writer is told and changes nothing', async () => {
+        expect(await store.setIfAbsent('gen', 'first', 60_000)).toBe(true)
+        expect(await store.setIfAbsent('gen', 'second', 60_000)).toBe(false)
+        expect(await store.get('gen')).toBe('first')
       })
 
-      it('lock: a second store on the same Redis (another process) is excluded too', async () => {
+      it('incrementBelow: 20 concurrent counts against a limit of 3 add exactly 3, and the key expires', async () => {
+        const added = await Promise.all(Array.from({ length: 20 }, () => store.incrementBelow('count', 3, 60_000)))
+        expect(added.filter(Boolean)).toHaveLength(3)
+        expect(await admin.get(`${prefix}count`)).toBe('3')
+        expect(await admin.pTTL(`${prefix}count`)).toBeGreaterThan(59_000)
+      })
+
+      it('lease: of two concurrent acquires one wins; another store is excluded; release frees it', async () => {
         const other = redisStore({ client, prefix })
-        const mine = await store.lock.acquire('L2', 5000)
-        expect(mine).not.toBeNull()
-        expect(await other.lock.acquire('L2', 5000)).toBeNull()
-        await mine!()
-        const theirs = await other.lock.acquire('L2', 5000)
-        expect(theirs).not.toBeNull()
-        await theirs!()
+        const results = await Promise.all([store.lock.acquire('L1', 5000), other.lock.acquire('L1', 5000)])
+        expect(results.filter((r) => r === null)).toHaveLength(1)
+        const lease = results.find((r) => r !== null)!
+        expect(await admin.pTTL(`${prefix}lock:L1`)).toBeLessThanOrEqual(5000)
+        await lease.release()
+        expect(await admin.exists(`${prefix}lock:L1`)).toBe(0)
+        const again = await other.lock.acquire('L1', 5000)
+        expect(again).not.toBeNull()
+        await again!.release()
+        await again!.release() // releasing twice is harmless
       })
 
-      it('lock: expires after its TTL, and a stale owner cannot release the next holder', async () => {
-        const first = await store.lock.acquire('L3', 60)
-        expect(first).not.toBeNull()
-        expect(await store.lock.acquire('L3', 60)).toBeNull()
-        let second: (() => Promise<void>) | null = null
-        await vi.waitFor(
-          async () => {
-            second = await store.lock.acquire('L3', 10_000)
-            expect(second).not.toBeNull()
-          },
-          { timeout: 2000, interval: 20 },
-        )
-        const secondToken = await admin.get(`${prefix}lock:L3`)
-        expect(secondToken).toEqual(expect.any(String))
-        await first!() // the expired owner's release must not delete the new lease
-        expect(await admin.get(`${prefix}lock:L3`)).toBe(secondToken)
-        expect(await store.lock.acquire('L3', 10_000)).toBeNull()
-        await second!()
-        expect(await admin.exists(`${prefix}lock:L3`)).toBe(0)
+      it('lease: extend keeps it past its TTL; once lost, the old owner can neither extend nor release the next one', async () => {
+        const first = (await store.lock.acquire('L2', 200))!
+        expect(await first.extend!(5_000)).toBe(true)
+        expect(await admin.pTTL(`${prefix}lock:L2`)).toBeGreaterThan(4_000)
+        await admin.pExpire(`${prefix}lock:L2`, 1) // it lapses, as if the owner had stalled
+        let second: Awaited<ReturnType<RedisStore['lock']['acquire']>> = null
+        await vi.waitFor(async () => {
+          second = await store.lock.acquire('L2', 10_000)
+          expect(second).not.toBeNull()
+        })
+        const token = await admin.get(`${prefix}lock:L2`)
+        expect(await first.extend!(5_000)).toBe(false)
+        await first.release()
+        expect(await admin.get(`${prefix}lock:L2`)).toBe(token)
+        await second!.release()
       })
 
-      it('under sealedStore: Redis holds only ciphertext, and the lock passes through', async () => {
-        const sealed = sealedStore(store, { keys: 'a-test-secret-of-at-least-32-characters!' })
-        const value = 'polar_cst_secret-token https://polar.sh/acme/portal?email=jane%40example.com'
-        await sealed.set('sealed', value, 60_000)
-        expect(await sealed.get('sealed')).toBe(value)
-        const raw = await admin.get(`${prefix}sealed`)
-        expect(raw).toEqual(expect.any(String))
-        expect(raw).not.toContain('polar_cst_')
-        expect(raw).not.toContain('portal')
-        expect(sealed.lock).toBe(store.lock)
-      })
-
-      it('close() leaves the client open: the app owns it', async () => {
+      it('pub/sub: a message published under the prefix reaches a subscriber; close() closes only what the store opened', async () => {
+        const messages: string[] = []
+        await store.subscribe('channel', (message) => messages.push(message))
+        await vi.waitFor(async () => {
+          await store.publish('channel', `hello ${messages.length}`)
+          expect(messages.length).toBeGreaterThan(0)
+        })
+        expect(messages[0]).toMatch(/^hello \d+$/)
+        const connected = async () => (await admin.sendCommand(['CLIENT', 'LIST'])) as string
+        const subscribers = async () => (await connected()).split('\n').filter((line) => / sub=1 /.test(line)).length
+        const before = await subscribers()
         await store.close()
+        await vi.waitFor(async () => expect(await subscribers()).toBe(before - 1))
+        // The app's client is untouched.
         await store.set('after-close', 'still works', 60_000)
         expect(await store.get('after-close')).toBe('still works')
       })
 
-      it('a paused Redis: get is a miss within opTimeoutMs, set/delete reject without secrets, lock counts as acquired', async () => {
-        const fast = redisStore({ client, prefix, opTimeoutMs: 50, lockTimeoutMs: 50 })
-        await fast.set('paused-key-secret', 'paused-value-secret', 60_000)
-        expect(await fast.get('paused-key-secret')).toBe('paused-value-secret')
-
-        // Stall this client's connection only (a blocking BLPOP holds every command queued behind
-        // it for 400 ms): CLIENT PAUSE would stall every test file sharing this Redis too.
-        const stallKey = `${prefix}stall:${randomUUID()}`
-        const stall =
-          kind.name === 'ioredis'
-            ? (client as Redis).blpop(stallKey, 0.4)
-            : (client as AdminClient).sendCommand(['BLPOP', stallKey, '0.4'])
-        // Answered only once the stall is over: proves our outcomes happen during it.
-        let pauseOver = false
-        const ping = stall.then(() => {
-          pauseOver = true
-        })
-        expect(await fast.get('paused-key-secret')).toBeUndefined()
-        const setError = await fast.set('paused-key-secret', 'paused-value-secret', 60_000).then(
-          () => null,
-          (error: unknown) => error,
-        )
-        const delError = await fast.delete('paused-key-secret').then(
-          () => null,
-          (error: unknown) => error,
-        )
-        const release = await fast.lock.acquire('paused-lock', 5000)
-        expect(pauseOver).toBe(false)
-
-        for (const error of [setError, delError]) {
-          expect(error).toBeInstanceOf(Error)
-          const text = `${(error as Error).message} ${String((error as Error).cause)}`
-          expect(text).toMatch(/timed out/)
-          expect(text).not.toMatch(/secret/)
+      it('under sealedStore: Redis holds only ciphertext; lease, counting and pub/sub pass through', async () => {
+        const sealed = sealedStore(store, { keys: 'a-test-secret-of-at-least-32-characters!' })
+        const value = 'polar_cst_secret-token https://polar.sh/acme/portal?email=jane%40example.com'
+        await sealed.set('sealed', value, 60_000)
+        expect(await sealed.get('sealed')).toBe(value)
+        expect(await sealed.setIfAbsent!('sealed-nx', value, 60_000)).toBe(true)
+        for (const key of ['sealed', 'sealed-nx']) {
+          const raw = await admin.get(`${prefix}${key}`)
+          expect(raw).not.toContain('polar_cst_')
+          expect(raw).not.toContain('portal')
         }
-        expect(typeof release).toBe('function')
-        await expect(release!()).resolves.toBeUndefined()
-
-        await ping
-        // The stall is over. The timed-out commands were not cancelled: the SET and then the DEL
-        // landed once the stall ended, in that order, so the key is gone now.
-        expect(await fast.get('paused-key-secret')).toBeNull()
+        expect(sealed.lock).toBe(store.lock)
+        expect(typeof sealed.incrementBelow).toBe('function')
+        expect(typeof sealed.publish).toBe('function')
+        expect(typeof sealed.subscribe).toBe('function')
+        expect(sealed.opTimeoutMs).toBe(store.opTimeoutMs)
       })
     })
   }
 })
 
-describe('redisStore with Redis unreachable', () => {
-  it('node-redis client that is not connected: miss, rejections without secrets, no-op lock', async () => {
-    const client = createClient({ url: REDIS_URL })
-    const store = redisStore({ client, prefix: 'unreachable:' })
-    expect(await store.get('k-secret')).toBeUndefined()
-    const error = await store.set('k-secret', 'v-secret', 1000).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(Error)
-    expect((error as Error).message).toBe('redisStore: SET failed')
-    expect(String((error as Error).cause)).not.toMatch(/secret/)
-    await expect(store.delete('k-secret')).rejects.toThrow('redisStore: DEL failed')
-    const release = await store.lock.acquire('k-secret', 1000)
-    expect(typeof release).toBe('function')
-    await expect(release!()).resolves.toBeUndefined()
+describeRedis('redisStore when Redis fails (a redis-server of this file\'s own)', () => {
+  let redis: PrivateRedis
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis()
   })
 
-  it('ioredis retrying a dead port: every call settles within opTimeoutMs instead of hanging', async () => {
-    // Port 1 refuses connections; ioredis keeps retrying and queues commands meanwhile.
-    const client = new Redis({ host: '127.0.0.1', port: 1, retryStrategy: () => 50 })
-    client.on('error', () => {})
-    try {
-      const store = redisStore({ client, prefix: 'unreachable:', opTimeoutMs: 50, lockTimeoutMs: 50 })
-      expect(await store.get('k')).toBeUndefined()
-      await expect(store.set('k', 'v', 1000)).rejects.toThrow('redisStore: SET timed out after 50ms')
-      await expect(store.delete('k')).rejects.toThrow('redisStore: DEL timed out after 50ms')
-      expect(typeof (await store.lock.acquire('k', 1000))).toBe('function')
-    } finally {
-      client.disconnect() // rejects the queued commands: must not surface as unhandled rejections
-      await sleep(20)
-    }
+  afterAll(async () => {
+    await redis?.stop()
   })
 
-  it('a client that throws synchronously is a miss or a rejection too', async () => {
-    const boom = (): never => {
-      throw new Error('boom')
-    }
-    const client: NodeRedisLikeClient = { get: boom, set: boom, del: boom, eval: boom }
-    const store = redisStore({ client })
-    expect(await store.get('k')).toBeUndefined()
-    await expect(store.set('k', 'v', 1000)).rejects.toThrow('redisStore: SET failed')
-    expect(typeof (await store.lock.acquire('k', 1000))).toBe('function')
-  })
+  for (const kind of CLIENT_KINDS) {
+    it(`${kind.name}: paused, then stopped, every call rejects instead of waiting, without a key or value in the error`, async () => {
+      const client = await kind.open(redis.url)
+      const store = redisStore({ client, prefix: 'fail:', opTimeoutMs: 100 })
+      try {
+        await store.set('k', 'secret-value', 60_000)
+        for (const outage of ['paused', 'stopped'] as const) {
+          if (outage === 'paused') await redis.pause(5_000)
+          else {
+            await redis.unpause()
+            await redis.stop()
+          }
+          for (const attempt of [
+            () => store.get('k'),
+            () => store.set('k', 'secret-value', 60_000),
+            () => store.lock.acquire('k', 1_000),
+            () => store.incrementBelow('c', 5, 60_000),
+          ]) {
+            const error = await attempt().then(() => null, (e: unknown) => e as Error)
+            expect(error, outage).toBeInstanceOf(Error)
+            const text = `${error!.message} ${String(error!.cause)}`
+            expect(text).not.toContain('secret-value')
+            expect(text).not.toContain('fail:k')
+          }
+        }
+      } finally {
+        await redis.start()
+        await store.close()
+        await kind.close(client)
+      }
+    })
+  }
 
-  it('rounds the TTL up to whole milliseconds (recorded calls)', async () => {
-    const calls: unknown[][] = []
-    const record = async (...args: unknown[]) => {
-      calls.push(args)
-      return 'OK'
-    }
-    const client: NodeRedisLikeClient = { get: record, set: record, del: record, eval: record }
-    const store = redisStore({ client, prefix: 'p:' })
-    await store.set('k', 'v', 1500.2)
-    await store.set('tiny', 'v', 0.01)
-    expect(calls).toEqual([
-      ['p:k', 'v', { expiration: { type: 'PX', value: 1501 } }],
-      ['p:tiny', 'v', { expiration: { type: 'PX', value: 1 } }],
-    ])
-  })
-
-  it('refuses a bad client or option up front', () => {
-    expect(() => redisStore({ client: {} as NodeRedisLikeClient })).toThrow(TypeError)
-    const client = createClient({ url: REDIS_URL })
-    expect(() => redisStore({ client, opTimeoutMs: 0 })).toThrow(/opTimeoutMs/)
+  it('refuses a bad client or option up front, naming the closest option', () => {
+    expect(() => redisStore({ client: {} as never })).toThrow(/node-redis or ioredis client/)
+    expect(() => redisStore({ client: { get() {} } as never, opTimeoutMs: 0 })).toThrow(/opTimeoutMs/)
+    expect(() => redisStore({ client: { get() {} } as never, lockTimeoutMs: 5 } as never)).toThrow(/did you mean opTimeoutMs/)
   })
 })

@@ -1,83 +1,43 @@
 import { randomBytes } from 'node:crypto'
 import { rejectUnknownKeys } from '../option-keys.js'
-import type { SessionStore, StoreLock } from '../types.js'
+import type { SessionStore, StoreLease, StoreLock } from '../types.js'
+import { redisCommands, type RedisLikeClient } from './redis-commands.js'
 
-/**
- * The part of a node-redis client (v5 or later, `createClient()` from `redis` or
- * `@redis/client`) that {@link redisStore} uses. The store never connects, closes or
- * configures the client: the app owns it.
- */
-export interface NodeRedisLikeClient {
-  get(key: string): Promise<unknown>
-  set(
-    key: string,
-    value: string,
-    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
-  ): Promise<unknown>
-  del(key: string): Promise<unknown>
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
-}
-
-/**
- * The part of an ioredis client (`new Redis()`) that {@link redisStore} uses. Told apart
- * from a node-redis client by shape: ioredis clients have a string `status` and a `call`
- * method.
- */
-export interface IORedisLikeClient {
-  readonly status: string
-  call(...args: never[]): unknown
-  get(key: string): Promise<unknown>
-  set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>
-  set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<unknown>
-  del(key: string): Promise<unknown>
-  eval(script: string, numKeys: number, ...args: string[]): Promise<unknown>
-}
-
-/** A node-redis client (first-class) or an ioredis client. */
-export type RedisLikeClient = NodeRedisLikeClient | IORedisLikeClient
+export type { IORedisLikeClient, NodeRedisLikeClient, RedisLikeClient } from './redis-commands.js'
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
-   * A connected node-redis (v5+) client, or an ioredis client. The store does not connect
-   * or close it: the app owns its lifecycle. Do not set ioredis's `keyPrefix` on it unless
-   * you mean to; it is applied on top of {@link RedisStoreOptions.prefix}.
+   * A connected node-redis (v5+) or ioredis (v5+) client, single node or Cluster
+   * (`createCluster()`, `new Redis.Cluster()`). The store never connects or closes it: the app
+   * owns it. For invalidations it opens one more connection with the client's `duplicate()`,
+   * and closes that one in `close()`. Do not set ioredis's `keyPrefix` unless you mean to: it is
+   * applied on top of {@link RedisStoreOptions.prefix}.
    */
   client: RedisLikeClient
   /**
-   * Prepended to every key, so several apps (or environments) can share one Redis.
-   * Session values live at `prefix + key`, locks at `prefix + 'lock:' + key`.
+   * Prepended to every key and to the invalidation channel, so several apps (or environments)
+   * can share one Redis. Session values live at `prefix + key`, locks at `prefix + 'lock:' + key`.
    *
    * @default 'polar-session:'
    */
   prefix?: string
   /**
-   * Upper bound, in milliseconds, on every Redis call but a lock `acquire` (see
-   * {@link RedisStoreOptions.lockTimeoutMs}). A `get` that takes longer resolves `undefined`
-   * (a cache miss); a `set` or `delete` that takes longer rejects (the core logs it and carries
-   * on). The command itself is not cancelled: a timed-out `set` may still land once Redis
-   * answers. A reply that arrived while the process was busy still counts: the timeout gives it
-   * one more turn of the event loop.
+   * Upper bound, in milliseconds, on every Redis call, lock acquisition included. A call that
+   * takes longer rejects; the core counts it as a store failure, answers from what this process
+   * holds, and stops calling a store that keeps failing for a few seconds. The command itself is
+   * not cancelled: a timed-out `SET` may still land (a late lock is released at once). A reply
+   * that arrived while the process was busy still counts: the timeout gives it one more turn of
+   * the event loop.
    *
-   * @default 100
+   * @default 250
    */
   opTimeoutMs?: number
-  /**
-   * How long a lock `acquire` (and the other calls whose failure costs Polar budget: the
-   * creation count of `incrementBelow` and the generation's `setIfAbsent`) waits for Redis's
-   * answer. Longer than {@link RedisStoreOptions.opTimeoutMs} by default: a wrongly "acquired"
-   * lock costs a duplicate session at Polar, and a count that times out is counted in this
-   * process alone, while a slow read only costs a miss. A busy or CPU-starved process sees
-   * replies late; this keeps it from spending what other processes already spent.
-   *
-   * @default Math.max(opTimeoutMs, 1000)
-   */
-  lockTimeoutMs?: number
 }
 
-/** A {@link SessionStore} backed by Redis, with a cluster-wide {@link StoreLock}. */
+/** A {@link SessionStore} backed by Redis, with a cluster-wide {@link StoreLock} and pub/sub. */
 export interface RedisStore extends SessionStore {
-  get(key: string): Promise<string | null | undefined>
+  get(key: string): Promise<string | null>
   set(key: string, value: string, ttlMs: number): Promise<void>
   delete(key: string): Promise<void>
   readonly lock: StoreLock
@@ -85,15 +45,25 @@ export interface RedisStore extends SessionStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
   /** Counts for the creation budget: `INCR` and `PEXPIRE` in one script, refused at the limit. */
   incrementBelow(key: string, limit: number, ttlMs: number): Promise<boolean>
+  /** `PUBLISH` on `prefix + channel`. */
+  publish(channel: string, message: string): Promise<void>
+  /** `SUBSCRIBE` to `prefix + channel`, on a connection of its own (the client's `duplicate()`). */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>
   /**
    * The bound on each call ({@link RedisStoreOptions.opTimeoutMs}). The core reads it to know
    * the store bounds itself, and does not race it with a shorter timer of its own.
    */
   readonly opTimeoutMs: number
-  /** A no-op: the client belongs to the app, which closes it. */
+  /** Commands sent and commands that failed or timed out, since the store was made: what Redis cost. */
+  readonly stats: { readonly commands: number; readonly failures: number }
+  /** Closes the subscriptions' connections; the app's client stays open. */
   close(): Promise<void>
 }
 
+/** Deletes the lock only while it still holds this owner's token (compare-and-delete). */
+const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+/** Extends the lock only while it still holds this owner's token (compare-and-extend). */
+const EXTEND_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 /**
  * Adds one to a counter unless it already holds the limit; the first increment sets its expiry.
  * One script, so that a refused request is never counted (a plain INCR would have to be undone).
@@ -105,31 +75,20 @@ const INCREMENT_BELOW_SCRIPT =
   "if n == 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end " +
   'return 1'
 
-/** Deletes the lock only while it still holds this owner's token (compare-and-delete). */
-const RELEASE_SCRIPT =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-
 class TimeoutError extends Error {
   override readonly name = 'TimeoutError'
 }
 
 /**
- * A session store over Redis: `GET`, `SET … PX ttl`, `DEL` under a prefix, plus a lock
- * (`SET … NX PX` with a random owner token, released by a compare-and-delete Lua script) so
- * that only one process at a time creates a session for a key.
+ * A session store over Redis (single node or Cluster, node-redis or ioredis): `GET`, `SET … PX`,
+ * `DEL` under a prefix; a lease per key (`SET … NX PX` with a random owner token, extended and
+ * released by compare-and-set Lua scripts) so that one process at a time creates a session;
+ * `INCR`-based counting for the creation budget; and pub/sub for invalidations.
  *
- * Redis trouble degrades, it never hangs a request:
- * - `get` resolves `undefined` (a miss) on any error or after `opTimeoutMs`.
- * - `set` and `delete` reject with an `Error` whose message names the command and the
- *   failure, never the key or the value; the core logs it.
- * - `lock.acquire` resolves a release on error or after `lockTimeoutMs` as if acquired: the
- *   caller then creates the session itself (should the lock land after all, that release
- *   frees it). Waiting for a lease nobody can grant would stall every request while Redis is
- *   down; the worst case instead is a few duplicate session creations, which the in-process
- *   single-flight already limits to one per process.
- *
- * `set` writes only with a positive TTL (rounded up to whole milliseconds); a TTL that is
- * zero, negative or not finite writes nothing, so every key this store writes expires.
+ * Every call is bounded by `opTimeoutMs` and rejects on failure, with a message that names the
+ * command and never a key or a value. What the core does about it is in `docs/redis.md`: in
+ * short, requests are answered from the process's near cache while Redis fails, and a store
+ * that keeps failing is skipped for a few seconds.
  *
  * @example
  * ```ts
@@ -140,194 +99,148 @@ class TimeoutError extends Error {
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   if (typeof options !== 'object' || options === null) throw new TypeError('redisStore: expected an options object with the Redis client')
-  rejectUnknownKeys('redisStore', options, ['client', 'prefix', 'opTimeoutMs', 'lockTimeoutMs'], { redis: 'client', keyPrefix: 'prefix', timeout: 'opTimeoutMs' })
-  const { client } = options
+  rejectUnknownKeys('redisStore', options, ['client', 'prefix', 'opTimeoutMs'], {
+    redis: 'client',
+    keyPrefix: 'prefix',
+    timeout: 'opTimeoutMs',
+    lockTimeoutMs: 'opTimeoutMs (the lock is bounded by it too)',
+  })
   const prefix = options.prefix ?? 'polar-session:'
-  const opTimeoutMs = options.opTimeoutMs ?? 100
-  const lockTimeoutMs = options.lockTimeoutMs ?? Math.max(opTimeoutMs, 1000)
+  const opTimeoutMs = options.opTimeoutMs ?? 250
   if (typeof prefix !== 'string') throw new TypeError('redisStore: `prefix` must be a string')
-  if (!Number.isFinite(opTimeoutMs) || opTimeoutMs <= 0) {
+  if (typeof opTimeoutMs !== 'number' || !Number.isFinite(opTimeoutMs) || opTimeoutMs <= 0) {
     throw new TypeError('redisStore: `opTimeoutMs` must be a positive number of milliseconds')
   }
-  if (!Number.isFinite(lockTimeoutMs) || lockTimeoutMs <= 0) {
-    throw new TypeError('redisStore: `lockTimeoutMs` must be a positive number of milliseconds')
-  }
-  const ops = adapt(client)
+  const redis = redisCommands(options.client)
+  const subscriptions = new Set<() => Promise<void>>()
+  const stats = { commands: 0, failures: 0 }
 
-  /** Races `op` against the timeout. The loser's outcome is swallowed, never unhandled. */
-  function bounded<T>(run: () => Promise<T>, timeoutMs = opTimeoutMs): Promise<T> {
-    let promise: Promise<T>
+  /** Races `run` against the timeout; rejects with an error that names only the command. */
+  async function call<T>(command: string, run: () => Promise<T>): Promise<T> {
+    stats.commands++
     try {
-      promise = Promise.resolve(run())
+      return await bounded(run, opTimeoutMs)
     } catch (error) {
-      // A client that throws synchronously (wrong shape, closed) is a failed call too.
-      return Promise.reject(error)
-    }
-    return new Promise<T>((resolve, reject) => {
-      // Timers run before I/O in each turn of the event loop: after a busy stretch the reply
-      // may already be in the socket, unread. One more turn (setImmediate runs after I/O) lets
-      // it win, so a timeout means a slow Redis, not a busy process.
-      const timer = setTimeout(() => {
-        setImmediate(() => reject(new TimeoutError(`timed out after ${timeoutMs}ms`)))
-      }, timeoutMs)
-      timer.unref?.()
-      promise.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
-  }
-
-  async function write(command: string, run: () => Promise<unknown>): Promise<void> {
-    try {
-      await bounded(run)
-    } catch (error) {
+      stats.failures++
       throw storeError(command, error)
     }
   }
 
   const lock: StoreLock = {
     async acquire(key, ttlMs) {
-      const ms = positiveTtl(ttlMs)
-      if (ms === undefined) throw new RangeError('redisStore: lock ttlMs must be a positive number')
+      const ms = positiveTtl(ttlMs, 'lock ttlMs')
       const lockKey = `${prefix}lock:${key}`
       const owner = randomBytes(18).toString('base64url')
-      const release = async (): Promise<void> => {
-        try {
-          await bounded(() => ops.releaseIfOwner(lockKey, owner))
-        } catch {
-          // The lease expires by itself after ttlMs; a failed release only delays the next holder.
-        }
-      }
-      let pending: Promise<unknown>
-      try {
-        pending = Promise.resolve(ops.setNxPx(lockKey, owner, ms))
-      } catch {
-        return noopRelease
-      }
+      stats.commands++
+      const pending = redis.setNxPx(lockKey, owner, ms)
       let reply: unknown
       try {
-        reply = await bounded(() => pending, lockTimeoutMs)
-      } catch {
-        // Redis down or slow: behave as if acquired (see the TSDoc of redisStore). Should the
-        // SET land after all, this release frees it instead of leaving it for ttlMs.
-        let released = false
-        return async () => {
-          if (released) return
-          released = true
-          pending.then((late) => (late === null || late === undefined ? undefined : release())).catch(() => {})
-        }
+        reply = await bounded(() => pending, opTimeoutMs)
+      } catch (error) {
+        stats.failures++
+        // Should the SET land after all, give it back at once rather than leave it for ttlMs.
+        pending.then((late) => (late === null || late === undefined ? undefined : redis.eval(RELEASE_SCRIPT, lockKey, [owner]))).catch(() => {})
+        throw storeError('SET NX', error)
       }
       if (reply === null || reply === undefined) return null
-      let released = false
-      return async () => {
+      return ownedLease(lockKey, owner)
+    },
+  }
+
+  function ownedLease(lockKey: string, owner: string): StoreLease {
+    let released = false
+    return {
+      async extend(ttlMs) {
+        if (released) return false
+        return Number(await call('EVAL', () => redis.eval(EXTEND_SCRIPT, lockKey, [owner, String(positiveTtl(ttlMs, 'lease ttlMs'))]))) === 1
+      },
+      async release() {
         if (released) return
         released = true
-        await release()
-      }
-    },
+        // The lease expires by itself after its TTL: a failed release only delays the next holder.
+        await call('EVAL', () => redis.eval(RELEASE_SCRIPT, lockKey, [owner])).catch(() => {})
+      },
+    }
   }
 
   return {
     async get(key) {
-      try {
-        const value = await bounded(() => ops.get(prefix + key))
-        if (value === null || value === undefined) return null
-        return typeof value === 'string' ? value : String(value)
-      } catch {
-        return undefined
-      }
+      const value = await call('GET', () => redis.get(prefix + key))
+      if (value === null || value === undefined) return null
+      return typeof value === 'string' ? value : String(value)
     },
     async set(key, value, ttlMs) {
-      const ms = positiveTtl(ttlMs)
-      if (ms === undefined) return
-      await write('SET', () => ops.setPx(prefix + key, value, ms))
+      const ms = positiveTtl(ttlMs, 'ttlMs')
+      await call('SET', () => redis.setPx(prefix + key, value, ms))
     },
     async delete(key) {
-      await write('DEL', () => ops.del(prefix + key))
+      await call('DEL', () => redis.del(prefix + key))
     },
     async setIfAbsent(key, value, ttlMs) {
-      const ms = positiveTtl(ttlMs)
-      if (ms === undefined) throw new RangeError('redisStore: setIfAbsent ttlMs must be a positive number')
-      try {
-        const reply = await bounded(() => ops.setNxPx(prefix + key, value, ms), lockTimeoutMs)
-        return reply !== null && reply !== undefined
-      } catch (error) {
-        throw storeError('SET NX', error)
-      }
+      const ms = positiveTtl(ttlMs, 'ttlMs')
+      const reply = await call('SET NX', () => redis.setNxPx(prefix + key, value, ms))
+      return reply !== null && reply !== undefined
     },
     async incrementBelow(key, limit, ttlMs) {
-      const ms = positiveTtl(ttlMs)
-      if (ms === undefined) throw new RangeError('redisStore: incrementBelow ttlMs must be a positive number')
-      try {
-        return Number(await bounded(() => ops.incrementBelow(prefix + key, limit, ms), lockTimeoutMs)) === 1
-      } catch (error) {
-        throw storeError('EVAL', error)
+      const ms = positiveTtl(ttlMs, 'ttlMs')
+      return Number(await call('EVAL', () => redis.eval(INCREMENT_BELOW_SCRIPT, prefix + key, [String(limit), String(ms)]))) === 1
+    },
+    async publish(channel, message) {
+      await call('PUBLISH', () => redis.publish(prefix + channel, message))
+    },
+    async subscribe(channel, onMessage) {
+      const close = redis.subscribe(prefix + channel, onMessage)
+      subscriptions.add(close)
+      return async () => {
+        if (subscriptions.delete(close)) await close()
       }
     },
     lock,
     opTimeoutMs,
+    stats,
     async close() {
-      // The client is the app's: it connects it and it closes it.
+      // The client is the app's; the subscriptions' connections are ours.
+      await Promise.all([...subscriptions].map((close) => close()))
+      subscriptions.clear()
     },
   }
 }
 
-/** The four calls the store makes, on either client. */
-interface RedisOps {
-  get(key: string): Promise<unknown>
-  setPx(key: string, value: string, ms: number): Promise<unknown>
-  setNxPx(key: string, value: string, ms: number): Promise<unknown>
-  del(key: string): Promise<unknown>
-  releaseIfOwner(key: string, owner: string): Promise<unknown>
-  incrementBelow(key: string, limit: number, ms: number): Promise<unknown>
+/**
+ * `run()` or a `TimeoutError` after `timeoutMs`. The loser of the race is never unhandled.
+ * Timers run before I/O in each turn of the event loop: after a busy stretch the reply may
+ * already be in the socket, unread; one more turn (setImmediate runs after I/O) lets it win, so
+ * a timeout means a slow Redis, not a busy process.
+ */
+function bounded<T>(run: () => Promise<T>, timeoutMs: number): Promise<T> {
+  let promise: Promise<T>
+  try {
+    promise = Promise.resolve(run())
+  } catch (error) {
+    // A client that throws synchronously (wrong shape, closed) is a failed call too.
+    return Promise.reject(error)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => setImmediate(() => reject(new TimeoutError(`timed out after ${timeoutMs}ms`))), timeoutMs)
+    timer.unref?.()
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
 }
 
-function isIORedis(client: RedisLikeClient): client is IORedisLikeClient {
-  const c = client as Partial<IORedisLikeClient>
-  return typeof c.status === 'string' && typeof c.call === 'function'
-}
-
-function adapt(client: RedisLikeClient): RedisOps {
-  if (client === null || typeof client !== 'object' || typeof client.get !== 'function') {
-    throw new TypeError('redisStore: `client` must be a node-redis or ioredis client')
-  }
-  if (isIORedis(client)) {
-    return {
-      get: (key) => client.get(key),
-      setPx: (key, value, ms) => client.set(key, value, 'PX', ms),
-      setNxPx: (key, value, ms) => client.set(key, value, 'PX', ms, 'NX'),
-      del: (key) => client.del(key),
-      releaseIfOwner: (key, owner) => client.eval(RELEASE_SCRIPT, 1, key, owner),
-      incrementBelow: (key, limit, ms) => client.eval(INCREMENT_BELOW_SCRIPT, 1, key, String(limit), String(ms)),
-    }
-  }
-  return {
-    get: (key) => client.get(key),
-    setPx: (key, value, ms) => client.set(key, value, { expiration: { type: 'PX', value: ms } }),
-    setNxPx: (key, value, ms) =>
-      client.set(key, value, { expiration: { type: 'PX', value: ms }, condition: 'NX' }),
-    del: (key) => client.del(key),
-    releaseIfOwner: (key, owner) =>
-      client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [owner] }),
-    incrementBelow: (key, limit, ms) =>
-      client.eval(INCREMENT_BELOW_SCRIPT, { keys: [key], arguments: [String(limit), String(ms)] }),
-  }
-}
-
-/** Whole milliseconds, rounded up; `undefined` for zero, negative or non-finite TTLs. */
-function positiveTtl(ttlMs: number): number | undefined {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) return undefined
+/** Whole milliseconds, rounded up; throws for zero, negative or non-finite TTLs. */
+function positiveTtl(ttlMs: number, name: string): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`redisStore: ${name} must be a positive number`)
   return Math.ceil(ttlMs)
 }
-
-const noopRelease = async (): Promise<void> => {}
 
 /**
  * An error safe to log: our own message, and as `cause` only the original's name and
@@ -337,11 +250,6 @@ const noopRelease = async (): Promise<void> => {}
 function storeError(command: string, error: unknown): Error {
   const original = error instanceof Error ? error : undefined
   const reason = original instanceof TimeoutError ? original.message : 'failed'
-  const cause = original
-    ? Object.assign(new Error(original.message), { name: original.name })
-    : undefined
-  return new Error(
-    `redisStore: ${command} ${reason}`,
-    cause === undefined ? undefined : { cause },
-  )
+  const cause = original ? Object.assign(new Error(original.message), { name: original.name }) : undefined
+  return new Error(`redisStore: ${command} ${reason}`, cause === undefined ? undefined : { cause })
 }

@@ -45,7 +45,8 @@ type StoredJWE = Pick<FlattenedJWE, 'protected' | 'iv' | 'ciphertext' | 'tag'>
  *
  * Reads never throw for a bad value: garbage, tampering, an unknown `kid` or a value moved
  * to another key all read as a miss (`null`). Errors of the wrapped store pass through
- * unchanged, as do its `lock`, `incrementBelow` and `close`; `setIfAbsent` seals like `set`.
+ * unchanged, as do its `lock`, `incrementBelow`, `publish`, `subscribe` and `close`; `setIfAbsent`
+ * seals like `set`.
  *
  * @throws TypeError when no key is given or a key is shorter than 32 characters.
  *
@@ -121,6 +122,11 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
   return Object.assign(
     sealed,
     store.lock === undefined ? {} : { lock: store.lock },
+    // Invalidation messages carry hashed keys only: they pass through unsealed.
+    typeof store.publish === 'function' ? { publish: (channel: string, message: string) => store.publish!(channel, message) } : {},
+    typeof store.subscribe === 'function'
+      ? { subscribe: (channel: string, onMessage: (message: string) => void) => store.subscribe!(channel, onMessage) }
+      : {},
     // Counters hold no secret (a count under a hashed key): they pass through unsealed.
     typeof store.incrementBelow === 'function'
       ? { incrementBelow: (key: string, limit: number, ttlMs: number) => store.incrementBelow!(key, limit, ttlMs) }

@@ -1,0 +1,102 @@
+import { LRUCache } from 'lru-cache'
+import type { CachedEntry } from './entry.js'
+import type { StoreRead } from './entry-store.js'
+
+/** A copy of what the shared store holds, and when it was last confirmed there. */
+interface Copy<T> {
+  readonly value: T
+  readonly checkedAt: number
+}
+
+/**
+ * This process's copies of a shared store's entries and generations, decoded (and so
+ * decrypted) once. A warm hit is a map lookup: no round trip, no decryption. A copy is trusted
+ * for `ttlMs` after it was last read from (or written to) the store; invalidations from other
+ * processes drop the generations they replace at once (pub/sub), and `ttlMs` bounds staleness
+ * when such a message is lost. Copies the store could not confirm stay usable as a fallback
+ * while the store is down.
+ */
+export class NearCache {
+  readonly #ttlMs: number
+  readonly #entries: LRUCache<string, Copy<CachedEntry>>
+  readonly #generations: LRUCache<string, Copy<string>>
+
+  constructor(max: number, ttlMs: number) {
+    this.#ttlMs = ttlMs
+    // No TTL in the LRUs: a stale copy is still the best answer while the store is down; sessions
+    // past their expiry are refused by the reuse rules anyway.
+    this.#entries = new LRUCache({ max })
+    this.#generations = new LRUCache({ max })
+  }
+
+  /**
+   * A read answered from copies: undefined unless the entry (if asked) is held and every
+   * generation was confirmed within `ttlMs`. An entry never changes once written (a newer
+   * session gets the key only when this one is under the margin), so only generations, which
+   * invalidations replace, need confirming.
+   */
+  readFresh(key: string | null, generationKeys: readonly string[]): StoreRead | undefined {
+    const now = Date.now()
+    let entry: CachedEntry | null = null
+    if (key !== null) {
+      const copy = this.#entries.get(key)
+      if (copy === undefined) return undefined
+      entry = copy.value
+    }
+    const generations: string[] = []
+    for (const generationKey of generationKeys) {
+      const copy = this.#generations.get(generationKey)
+      if (copy === undefined || now - copy.checkedAt >= this.#ttlMs) return undefined
+      generations.push(copy.value)
+    }
+    return { entry, generations }
+  }
+
+  /** Whatever copies there are, fresh or not; a generation never seen is `undefined` (unknown). */
+  readAny(key: string | null, generationKeys: readonly string[]): StoreRead {
+    return {
+      entry: key === null ? null : (this.#entries.get(key)?.value ?? null),
+      generations: generationKeys.map((generationKey) => this.#generations.get(generationKey)?.value),
+    }
+  }
+
+  /** Records what the store holds (`null`: nothing) as confirmed now. */
+  confirm(key: string | null, entry: CachedEntry | null, generationKeys: readonly string[], generations: readonly (string | null | undefined)[]): void {
+    const checkedAt = Date.now()
+    if (key !== null) {
+      const held = this.#entries.get(key)?.value
+      if (entry === null) this.#entries.delete(key)
+      // The same session again: keep the object already handed out (one decoded copy each).
+      else this.#entries.set(key, { value: held !== undefined && held.session.id === entry.session.id ? held : entry, checkedAt })
+    }
+    for (const [i, generationKey] of generationKeys.entries()) {
+      const generation = generations[i]
+      if (generation === undefined) continue // unknown: keep what we had
+      if (generation === null) this.#generations.delete(generationKey)
+      else this.#generations.set(generationKey, { value: generation, checkedAt })
+    }
+  }
+
+  rememberEntry(key: string, entry: CachedEntry): void {
+    this.#entries.set(key, { value: entry, checkedAt: Date.now() })
+  }
+
+  rememberGeneration(key: string, generation: string): void {
+    this.#generations.set(key, { value: generation, checkedAt: Date.now() })
+  }
+
+  /** Another process replaced this generation: the next read asks the store. */
+  forgetGeneration(key: string): void {
+    this.#generations.delete(key)
+  }
+
+  /** Number of session copies held. */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  clear(): void {
+    this.#entries.clear()
+    this.#generations.clear()
+  }
+}
