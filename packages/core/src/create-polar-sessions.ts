@@ -123,8 +123,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     deadlineMs: resolved.deadlineMs,
     maxReturnUrls: resolved.maxReturnUrlsPerCustomer,
     reuseWindowMs: Math.max(60_000, 3_600_000 - resolved.refreshMarginMs),
-    create: (identity, returnUrl, purpose) =>
-      breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose) })),
+    create: (identity, returnUrl, purpose, call) =>
+      breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose, call) })),
   })
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false

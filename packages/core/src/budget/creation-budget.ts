@@ -1,4 +1,5 @@
 import { PolarSessionError } from '../errors.js'
+import type { StoreCall } from '../reuse/entry-store.js'
 import type { Logger } from '../types.js'
 import { TokenWarmup } from './token-warmup.js'
 
@@ -26,10 +27,13 @@ const CLOCK_SLACK_MS = 20
  * whole budget until it is back (Polar's 429 then stops them all, as it would anyway).
  */
 export interface SharedBudget {
-  /** Adds one to the counter at `key` unless it already holds `limit`; true when added. */
-  incrementBelow(key: string, limit: number, ttlMs: number): Promise<boolean>
+  /**
+   * Adds one to the counter at `key` unless it already holds `limit`; true when added. Like
+   * `readBlock`, it makes no call for a request whose store calls already failed (`call`).
+   */
+  incrementBelow(key: string, limit: number, ttlMs: number, call?: StoreCall): Promise<boolean>
   /** The time (ms since the epoch) Polar asked every process to wait until, or null. */
-  readBlock(key: string): Promise<number | null>
+  readBlock(key: string, call?: StoreCall): Promise<number | null>
   writeBlock(key: string, until: number, ttlMs: number): Promise<void>
 }
 
@@ -70,19 +74,23 @@ export class CreationBudget {
     this.#warmup = new TokenWarmup(options.warmupWaitMs)
   }
 
-  /** Whether a request to Polar may be sent now; throws `rate_limited` when not. */
-  async admit(purpose: CreationPurpose): Promise<void> {
+  /**
+   * Whether a request to Polar may be sent now; throws `rate_limited` when not. `call` is the
+   * request's view of the shared store: once one of its calls failed, the budget asks the store
+   * nothing more for it and counts in this process.
+   */
+  async admit(purpose: CreationPurpose, call?: StoreCall): Promise<void> {
     const now = Date.now()
     if (now + CLOCK_SLACK_MS < this.#blockedUntil) throw this.#blocked(now)
     const { shared, maxPerMinute } = this.#options
     if (shared !== null) {
-      const until = await shared.readBlock(this.#blockKey()).catch(() => null)
+      const until = await shared.readBlock(this.#blockKey(), call).catch(() => null)
       if (until !== null && until > Date.now() + CLOCK_SLACK_MS) {
         this.#blockedUntil = Math.max(this.#blockedUntil, until)
         throw this.#blocked(Date.now())
       }
     }
-    if (maxPerMinute !== Infinity) await this.#count(purpose)
+    if (maxPerMinute !== Infinity) await this.#count(purpose, call)
     await this.#warmup.ready()
     // The first request after a quiet spell may have been refused meanwhile: it blocks us too.
     if (Date.now() + CLOCK_SLACK_MS < this.#blockedUntil) throw this.#blocked(Date.now())
@@ -94,7 +102,7 @@ export class CreationBudget {
   }
 
   /** Counts one request in this window's budget; throws `rate_limited` when it is spent. */
-  async #count(purpose: CreationPurpose): Promise<void> {
+  async #count(purpose: CreationPurpose, call: StoreCall | undefined): Promise<void> {
     const { shared, maxPerMinute } = this.#options
     const limit = purpose === 'attach' ? this.#attachLimit : maxPerMinute
     const window = Math.floor(Date.now() / BUDGET_WINDOW_MS)
@@ -107,7 +115,7 @@ export class CreationBudget {
       admitted = this.#countLocally(limit)
     } else {
       const key = `${this.#options.scope}:w:${window}`
-      admitted = await shared.incrementBelow(key, limit, BUDGET_WINDOW_MS * 2).catch(() => this.#countLocally(limit))
+      admitted = await shared.incrementBelow(key, limit, BUDGET_WINDOW_MS * 2, call).catch(() => this.#countLocally(limit))
     }
     if (!admitted) throw this.#spent(purpose, window)
   }

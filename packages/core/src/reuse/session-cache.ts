@@ -33,7 +33,7 @@ export interface SessionCacheOptions {
   /** The default reuse window, for the once-a-window warning of the return-URL cap. */
   reuseWindowMs: number
   /** Makes the session at Polar: the HTTP call, plus customer creation when configured. */
-  create: (identity: CheckedIdentity, returnUrl: string | null, purpose: CreationPurpose) => Promise<ReceivedSession>
+  create: (identity: CheckedIdentity, returnUrl: string | null, purpose: CreationPurpose, call: StoreCall) => Promise<ReceivedSession>
 }
 
 /** One request for a session, as the core has checked and keyed it. */
@@ -221,7 +221,7 @@ export class SessionCache {
         const generations = await this.#generations(keys, call)
         let received: ReceivedSession
         try {
-          received = await this.#options.create(identity, returnUrl, purpose)
+          received = await this.#options.create(identity, returnUrl, purpose, call)
         } catch (error) {
           return this.#onCreateFailed(error, keys, stale)
         }

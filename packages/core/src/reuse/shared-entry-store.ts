@@ -55,13 +55,14 @@ export class SharedEntryStore implements EntryStore {
     this.#near = options.nearCacheTtlMs > 0 ? new NearCache(options.nearCacheMax, options.nearCacheTtlMs) : null
     this.lock = store.lock === undefined ? undefined : { acquire: (key, ttlMs, call) => this.#acquire(key, ttlMs, call) }
     this.budget = {
-      incrementBelow: async (key, limit, ttlMs) => {
+      incrementBelow: async (key, limit, ttlMs, call) => {
         // A store that cannot count, or is being skipped, leaves the count to each process.
-        if (store.incrementBelow === undefined || this.#breaker.open) throw new Error('the store is not counting')
-        return (await this.#strict('incrementBelow', (s) => s.incrementBelow!(key, limit, ttlMs))) === true
+        if (store.incrementBelow === undefined || call?.failed === true) throw new Error('the store is not counting')
+        return (await this.#strict('incrementBelow', (s) => s.incrementBelow!(key, limit, ttlMs), call)) === true
       },
-      readBlock: async (key) => {
-        const value = await this.#strict('get', (s) => s.get(key))
+      readBlock: async (key, call) => {
+        if (call?.failed === true) return null
+        const value = await this.#strict('get', (s) => s.get(key), call)
         const until = typeof value === 'string' ? Number(value) : Number.NaN
         return Number.isFinite(until) ? until : null
       },
@@ -215,14 +216,18 @@ export class SharedEntryStore implements EntryStore {
     }
   }
 
-  /** A call whose failure the caller must hear about (counts, invalidations): the breaker only skips it. */
-  async #strict<T>(operation: string, run: (store: SessionStore) => T | Promise<T>): Promise<T> {
+  /**
+   * A call whose failure the caller must hear about (counts, invalidations): it rejects rather
+   * than answering from the near cache. A skipped store rejects at once.
+   */
+  async #strict<T>(operation: string, run: (store: SessionStore) => T | Promise<T>, call?: StoreCall): Promise<T> {
     if (this.#breaker.open) throw new Error(`polar-session: the store is skipped (${operation})`)
     try {
       const result = await this.#bounded(operation, run)
       this.#breaker.succeeded()
       return result
     } catch (error) {
+      if (call !== undefined) call.failed = true
       this.#breaker.failed()
       throw new Error(`polar-session: the store ${operation} failed`, { cause: error instanceof Error ? error : undefined })
     }
