@@ -159,8 +159,8 @@ export class SessionCache {
   }
 
   /** The stored entry if its generations are current and it has not expired; else null. */
-  async #read(keys: SessionKeys, call: StoreCall): Promise<CachedEntry | null> {
-    return this.#valid(await this.#store.read(keys.session, keys.generations, call), keys)
+  async #read(keys: SessionKeys, call: StoreCall, fromStore = false): Promise<CachedEntry | null> {
+    return this.#valid(await this.#store.read(keys.session, keys.generations, call, fromStore), keys)
   }
 
   /**
@@ -209,7 +209,7 @@ export class SessionCache {
       // Wait while another process's leader works, up to its whole budget: three calls to Polar
       // (a customer creation between two session creations), each within the deadline.
       const usable = async () => {
-        const entry = await this.#read(keys, call)
+        const entry = await this.#read(keys, call, true)
         return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry : null
       }
       const outcome = await leaseOrWait(this.#store.lock, keys.session, call, 3 * this.#options.deadlineMs + LEASE_MS, usable)

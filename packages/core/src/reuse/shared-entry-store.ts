@@ -77,17 +77,22 @@ export class SharedEntryStore implements EntryStore {
     return this.#near?.readFresh(key, generationKeys)
   }
 
-  async read(key: string | null, generationKeys: readonly string[], call: StoreCall): Promise<StoreRead> {
+  async read(key: string | null, generationKeys: readonly string[], call: StoreCall, fromStore = false): Promise<StoreRead> {
     if (this.#skip(call)) return this.#fromNear(key, generationKeys)
+    // A copy of the entry is as good as the store's (an entry never changes); only its
+    // generations need confirming: one GET each, no decryption.
+    const held = key === null || fromStore ? null : (this.#near?.readAny(key, []).entry ?? null)
+    const entryKey = held === null ? key : null
     try {
       const [raw, ...found] = await Promise.all([
-        key === null ? undefined : this.#bounded('get', (s) => s.get(key)),
+        entryKey === null ? undefined : this.#bounded('get', (s) => s.get(entryKey)),
         ...generationKeys.map((k) => this.#bounded('get', (s) => s.get(k))),
       ])
-      const read: StoreRead = { entry: decodeEntry(raw), generations: found.map((g) => (typeof g === 'string' ? g : null)) }
+      const generations = found.map((g) => (typeof g === 'string' ? g : null))
       this.#breaker.succeeded()
-      this.#near?.confirm(key, read.entry, generationKeys, read.generations)
-      return key === null || this.#near === null ? read : { ...read, entry: this.#near.readAny(key, []).entry }
+      this.#near?.confirm(entryKey, decodeEntry(raw), generationKeys, generations)
+      const entry = key === null ? null : (held ?? this.#near?.readAny(key, []).entry ?? decodeEntry(raw))
+      return { entry, generations }
     } catch (error) {
       this.#failed(call, 'get', error)
       return this.#fromNear(key, generationKeys)
