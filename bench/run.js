@@ -118,20 +118,23 @@ function loadSummary(list) {
 async function overhead(framework) {
   const users = userIds(CFG.users)
   const fake = await startFake({ latencyMs: 0, users })
-  const variants = ['bare', 'noop', 'memory', 'redis']
+  const variants = ['bare', 'noop', 'memory', 'redis', 'redisdirect']
   const servers = {}
   const notes = []
+  const redisCommands = { redis: 0, redisdirect: 0 }
+  let admin
   try {
     for (const v of variants) {
       try {
         servers[v] = await startServer(`${framework}-${v}`, fake)
       } catch (error) {
-        if (v !== 'redis') throw error
-        notes.push(`redis rows skipped: ${error.message.split('\n')[0]}`)
+        if (!v.startsWith('redis')) throw error
+        notes.push(`${v} rows skipped: ${error.message.split('\n')[0]}`)
       }
     }
+    if (servers.redis !== undefined) admin = await redisAdmin()
     const active = variants.filter((v) => servers[v] !== undefined)
-    for (const v of active) if (v === 'memory' || v === 'redis') await warmUsers(servers[v].url, '/', users)
+    for (const v of active) if (v !== 'bare' && v !== 'noop') await warmUsers(servers[v].url, '/', users)
     const createdAfterWarm = (await fake.call('stats')).sessionsCreated
     for (const v of active) {
       await runLoad({ url: servers[v].url, path: '/', users, connections: CFG.connections, duration: CFG.warmS })
@@ -140,8 +143,11 @@ async function overhead(framework) {
     for (let r = 0; r < CFG.runs; r++) {
       for (const v of rotate(active, r)) {
         const before = await servers[v].call('stats')
+        const commandsBefore = v.startsWith('redis') ? await redisCommandCount(admin) : 0
         const res = await runLoad({ url: servers[v].url, path: '/', users, connections: CFG.connections, duration: CFG.durationS })
         const after = await servers[v].call('stats')
+        // What Redis served during the timed run (INFO commandstats, minus the INFO calls themselves).
+        if (v.startsWith('redis')) redisCommands[v] += (await redisCommandCount(admin)) - commandsBefore - 1
         // The server's own CPU time per request it received: less sensitive to the machine's
         // noise than throughput, and directly the cost of the middleware.
         res.cpuUs = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / Math.max(1, after.received - before.received)
@@ -161,11 +167,27 @@ async function overhead(framework) {
     }
     out.sessionsCreatedInWarmup = createdAfterWarm
     out.sessionsCreatedAfterWarmup = created - createdAfterWarm
+    out.redisCommandsDuringTimedRuns = redisCommands
     return out
   } finally {
+    await admin?.close()
     for (const s of Object.values(servers)) await s.stop()
     await fake.stop()
   }
+}
+
+async function redisAdmin() {
+  const { createClient } = await import('redis')
+  const client = createClient({ url: REDIS_URL })
+  client.on('error', () => {})
+  await client.connect()
+  return client
+}
+
+/** Commands Redis has processed since it started, every kind. */
+async function redisCommandCount(admin) {
+  const info = await admin.sendCommand(['INFO', 'commandstats'])
+  return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0)
 }
 
 // ---------------------------------------------------------------------------------------------

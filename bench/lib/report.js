@@ -31,7 +31,13 @@ export function renderReport(results) {
     const o = s.overhead?.[fw]
     if (!o) continue
     out.push(`## Warm-cache overhead: ${fw === 'express' ? 'Express 5' : 'Koa 3'}, ${c.connections} connections, ${c.users} users (GET /, x-user-id header)`)
-    const name = { bare: 'bare app', noop: 'no-op middleware (reference)', memory: 'polarSession, memoryStore', redis: 'polarSession, redisStore (sealed)' }
+    const name = {
+      bare: 'bare app',
+      noop: 'no-op middleware (reference)',
+      memory: 'polarSession, memoryStore',
+      redis: 'polarSession, redisStore (sealed), near cache',
+      redisdirect: 'polarSession, redisStore (sealed), near cache off',
+    }
     const rows = Object.entries(o.variants).map(([v, r]) => [
       name[v] ?? v,
       fig(r.rps),
@@ -44,6 +50,14 @@ export function renderReport(results) {
     ])
     out.push(table(['variant', 'req/s', 'p99 ms', 'req/s with/bare', 'p99 − bare (ms)', 'server CPU µs/req', 'CPU − bare (µs)', 'errors'], rows))
     out.push(`sessions created: ${o.sessionsCreatedInWarmup} while warming (100 per cached variant), ${o.sessionsCreatedAfterWarmup} during the timed runs`)
+    if (o.redisCommandsDuringTimedRuns) {
+      const r = o.redisCommandsDuringTimedRuns
+      out.push(`Redis commands during the timed runs (INFO commandstats): near cache ${r.redis}, near cache off ${r.redisdirect}`)
+      if (o.ratios.redis?.cpuUsMinusBare && o.ratios.memory?.cpuUsMinusBare) {
+        const gap = o.ratios.redis.cpuUsMinusBare.median - o.ratios.memory.cpuUsMinusBare.median
+        out.push(`near cache vs memory store: ${signed(gap, n1)} µs of server CPU per request (goal: within 5)`)
+      }
+    }
     for (const note of o.notes ?? []) out.push(`note: ${note}`)
     out.push('')
   }
@@ -206,7 +220,7 @@ export function renderSvg(results) {
   const width = 760
   let y = 50
   const parts = []
-  const colors = { bare: '#9aa5b1', memory: '#2a6fdb', redis: '#d9822b', ours: '#2a6fdb', theirs: '#c33' }
+  const colors = { bare: '#9aa5b1', memory: '#2a6fdb', redis: '#d9822b', redisdirect: '#8a5a2b', ours: '#2a6fdb', theirs: '#c33' }
   for (const fw of ['express', 'koa']) {
     const o = s.overhead?.[fw]
     if (!o) continue
