@@ -16,6 +16,8 @@ const canned = cannedFetch(template)
 const polar = createPolarSessions({
   accessToken: template.accessToken,
   baseUrl: 'http://127.0.0.1:9',
+  // The canned portal URLs are on the (closed) fake's origin, not the base URL's.
+  portalOrigins: [template.portalOrigin],
   fetch: canned.fetch,
   store: memoryStore(),
 })
