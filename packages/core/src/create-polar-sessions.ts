@@ -8,6 +8,8 @@ import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
 import { SessionCache } from './reuse/session-cache.js'
+import { Telemetry } from './observe/telemetry.js'
+import { upstreamObserver } from './observe/upstream.js'
 import { checkReturnUrl } from './return-url.js'
 import { memoryStore, MemoryStore } from './store/memory.js'
 import { sealedStore } from './store/sealed.js'
@@ -86,6 +88,11 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   const resolved = resolveOptions(options)
   const ownsStore = options.store === undefined
   const store = prepareStore(options.store ?? memoryStore(), resolved)
+  const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)
+  const telemetry = new Telemetry({
+    breakerState: () => breaker.state,
+    cacheSize: () => (store instanceof MemoryStore ? store.size : null),
+  })
   const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
   const entries = toEntryStore(store, { logger: resolved.logger, opTimeoutMs: 250 })
   const budget = new CreationBudget({
@@ -95,6 +102,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     scope: keys.budgetScope,
     logger: resolved.logger,
     warmupWaitMs: resolved.timeoutMs,
+    onRefused: (reason) => telemetry.refused(reason),
   })
   const client = createPolarClient({
     baseUrl: resolved.baseUrl,
@@ -109,8 +117,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     onRateLimited: (retryAfterSec) => budget.rateLimited(retryAfterSec),
     onAnswer: (status) => budget.answered(status),
     portalUrls: resolved.portalUrls,
+    observer: upstreamObserver(telemetry),
   })
-  const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)
   const cache = new SessionCache({
     store: entries,
     logger: resolved.logger,
@@ -118,8 +126,11 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     deadlineMs: resolved.deadlineMs,
     maxReturnUrls: resolved.maxReturnUrlsPerCustomer,
     reuseWindowMs: Math.max(60_000, 3_600_000 - resolved.refreshMarginMs),
-    create: (identity, returnUrl, purpose) =>
-      breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose) })),
+    create: async (identity, returnUrl, purpose) => {
+      const received = await breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose) }))
+      telemetry.created()
+      return received
+    },
   })
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false
@@ -130,6 +141,17 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
 
   const assertOpen = (): void => {
     if (closed) throw new Error('polar-session: this instance is closed.')
+  }
+
+  // Made once, not per call: the hit path allocates nothing for counting.
+  const failed = (error: unknown): never => {
+    telemetry.error(error)
+    throw error
+  }
+  const countLookup = (session: PolarSession | null): PolarSession | null => {
+    if (session === null) telemetry.miss()
+    else telemetry.hit()
+    return session
   }
 
   /**
@@ -169,10 +191,17 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     if (purpose !== 'interactive' && purpose !== 'attach') throw new TypeError("polar-session: purpose must be 'interactive' or 'attach'.")
     const sessionKeys = keys.keys(checked, returnUrl)
     const hit = cache.peek(sessionKeys, minRemainingMs)
-    if (hit !== undefined) return hit
-    if (callOptions.cachedOnly === true) return cache.synchronous ? null : track(() => cache.lookup(sessionKeys, minRemainingMs))
+    if (hit !== undefined) {
+      telemetry.hit()
+      return hit
+    }
+    if (callOptions.cachedOnly === true) {
+      if (!cache.synchronous) return track(() => cache.lookup(sessionKeys, minRemainingMs).then(countLookup))
+      telemetry.miss()
+      return null
+    }
     const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
-    return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback }))
+    return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback, counts: telemetry }))
   }
 
   const instance: PolarSessions<Req> = {
@@ -180,8 +209,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     getSession: ((identity: PolarIdentity, callOptions: GetSessionOptions = {}) => {
       try {
         assertOpen()
-        return Promise.resolve(sessionFor(identity, callOptions))
+        const result = sessionFor(identity, callOptions)
+        return result instanceof Promise ? result.then(undefined, failed) : Promise.resolve(result)
       } catch (error) {
+        telemetry.error(error)
         return Promise.reject(error)
       }
     }) as PolarSessions<Req>['getSession'],
@@ -189,9 +220,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       try {
         assertOpen()
       } catch (error) {
+        telemetry.error(error)
         return Promise.reject(error)
       }
-      return track(async () => {
+      const resolving = track(async () => {
         const { identify } = resolved
         if (identify === undefined) {
           throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
@@ -204,10 +236,12 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
         }
         return await sessionFor(identity, { ...callOptions, returnUrl })
       })
+      return resolving.then(undefined, failed)
     },
     async invalidate(identity) {
       const checked = validateIdentity(identity)
       await cache.invalidate(keys.keys(checked, null))
+      telemetry.invalidated()
       resolved.logger.debug({}, 'polar-session: identity invalidated')
     },
     checkReturnUrl(url, base) {
@@ -219,6 +253,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
         closed = true
         if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
         await cache.drain()
+        telemetry.close()
         if (ownsStore) await store.close?.()
       })()
       return closing
