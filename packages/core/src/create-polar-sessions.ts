@@ -117,7 +117,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     onRateLimited: (retryAfterSec) => budget.rateLimited(retryAfterSec),
     onAnswer: (status) => budget.answered(status),
     portalUrls: resolved.portalUrls,
-    observer: upstreamObserver(telemetry),
+    observer: upstreamObserver(telemetry, resolved.baseUrl),
   })
   const cache = new SessionCache({
     store: entries,

@@ -1,7 +1,8 @@
-// The OpenTelemetry instruments, read back through the real SDK: an in-memory metric reader
-// registered with the global meter provider, as an app would.
-import { metrics } from '@opentelemetry/api'
+// The OpenTelemetry instruments and spans, read back through the real SDKs: an in-memory metric
+// reader and an in-memory span exporter registered as the global providers, as an app would.
+import { metrics, trace } from '@opentelemetry/api'
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics'
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
@@ -18,6 +19,7 @@ class TestReader extends MetricReader {
 
 let fake: FakePolar
 let reader: TestReader
+let spans: InMemorySpanExporter
 const logs = captureLogs()
 const opened: PolarSessions[] = []
 /** Everything the SDKs received in this file, for the secret check after the last test. */
@@ -29,10 +31,13 @@ beforeAll(async () => {
 })
 
 beforeEach(() => {
-  // A fresh global provider per test, as an app registers one at start.
+  // Fresh global providers per test, as an app registers them once at start.
   metrics.disable()
+  trace.disable()
   reader = new TestReader()
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }))
+  spans = new InMemorySpanExporter()
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }))
 })
 
 afterEach(async () => {
@@ -41,8 +46,8 @@ afterEach(async () => {
 })
 
 afterAll(async () => {
-  // No token, portal URL or email in any metric or log line of this file; in metrics no
-  // identity either (external ids, Polar's customer ids).
+  // No token, portal URL or email in any metric, span or log line of this file; in metrics and
+  // spans no identity either (external ids, Polar's customer ids).
   const secrets = [
     ...SECRETS,
     fake.accessToken,
@@ -50,10 +55,11 @@ afterAll(async () => {
     ...fake.customers().map((c) => c.email),
   ]
   const identities = fake.customers().flatMap((c) => [c.externalId ?? '', c.id])
-  expect(exported.length).toBeGreaterThan(3)
+  expect(exported.length).toBeGreaterThan(5)
   expect(findLeak(exported.join('\n'), [...secrets, ...identities, 'usr_scripted'])).toBeUndefined()
   expect(findLeak(logs.text(), secrets)).toBeUndefined()
   metrics.disable()
+  trace.disable()
   await fake.close()
 })
 
@@ -89,6 +95,16 @@ function value(
   if (metric === undefined) return undefined
   const points = metric.dataPoints.filter((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v))
   return points.reduce((sum, p) => sum + (p.value as number), 0)
+}
+
+function finishedSpans() {
+  const finished = spans.getFinishedSpans()
+  exported.push(
+    JSON.stringify(
+      finished.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
+    ),
+  )
+  return finished
 }
 
 async function rejection(promise: Promise<unknown>): Promise<PolarSessionError> {
@@ -205,5 +221,53 @@ describe('a 503 then a success', () => {
       ]),
     )
     expect(points).toHaveLength(2)
+    const [failed, succeeded] = finishedSpans()
+    expect(failed!.status.code).toBe(2) // SpanStatusCode.ERROR
+    expect(failed!.attributes).toMatchObject({
+      'error.type': '503',
+      'polar_session.error_code': 'polar_unavailable',
+      'http.response.status_code': 503,
+    })
+    expect(succeeded!.status.code).toBe(0)
+  })
+})
+
+describe('client spans', () => {
+  it('one span per call, with HTTP attributes and retries as events', async () => {
+    const polar = sessions()
+    fake.fail({ kind: 'status', status: 503 }, { times: 1 })
+    await polar.getSession({ externalCustomerId: 'otel_user_8' })
+    const [span, ...more] = finishedSpans()
+    expect(more).toHaveLength(0)
+    expect(span!.name).toBe('POST /v1/customer-sessions/')
+    expect(span!.kind).toBe(2) // SpanKind.CLIENT
+    expect(span!.instrumentationScope.name).toBe('@polar-session/core')
+    const { port } = new URL(fake.url)
+    expect(span!.attributes).toEqual({
+      'http.request.method': 'POST',
+      'server.address': '127.0.0.1',
+      'server.port': Number(port),
+      'url.path': '/v1/customer-sessions/',
+      'http.response.status_code': 201,
+      'http.request.resend_count': 1,
+    })
+    expect(
+      span!.events.map((e) => [
+        e.name,
+        e.attributes?.['http.response.status_code'],
+        e.attributes?.['polar_session.attempt'],
+      ]),
+    ).toEqual([['retry', 503, 1]])
+    const points = (await collect()).get('polar_session.upstream.duration')!.dataPoints
+    expect(points.reduce((n, p) => n + (p.value as { count: number }).count, 0)).toBe(2)
+  })
+
+  it('a call the creation budget refuses is a span without a request: error.type rate_limited', async () => {
+    const polar = sessions({ maxCreationsPerMinute: 1 })
+    await polar.getSession({ externalCustomerId: 'otel_user_9' })
+    await rejection(polar.getSession({ externalCustomerId: 'otel_user_0' }))
+    const refused = finishedSpans()[1]!
+    expect(refused.attributes['error.type']).toBe('rate_limited')
+    expect(refused.attributes['http.response.status_code']).toBeUndefined()
   })
 })

@@ -5,7 +5,7 @@ import { VERSION } from '../version.js'
 /** The OpenTelemetry API, when the app has it installed. */
 export type Api = typeof OtelApi
 
-/** The name of the meter: the package's own, as OpenTelemetry asks. */
+/** The name of the meter and the tracer: the package's own, as OpenTelemetry asks. */
 export const INSTRUMENTATION_NAME = '@polar-session/core'
 
 let loaded: Api | null | undefined
@@ -45,6 +45,8 @@ export interface Instruments {
   readonly invalidations: OtelApi.Counter
   readonly budgetRefused: OtelApi.Counter
   readonly upstreamDuration: OtelApi.Histogram
+  readonly tracer: OtelApi.Tracer
+  readonly api: Api
   /** Feeds the gauges from `source` until the returned function is called. */
   observeGauges(source: GaugeSource): () => void
 }
@@ -58,7 +60,7 @@ const byMeter = new WeakMap<OtelApi.Meter, Instruments>()
  * The instruments on the global meter provider's meter, created once per meter. Every instance
  * adds to the same counters (the SDK sums them). Read when an instance is created: set the
  * OpenTelemetry SDK up before `createPolarSessions` (the metrics api has no proxy that would
- * pick up a provider registered later).
+ * pick up a provider registered later; the tracer does).
  */
 export function instruments(api: Api): Instruments {
   const meter = api.metrics.getMeter(INSTRUMENTATION_NAME, VERSION)
@@ -81,6 +83,8 @@ export function instruments(api: Api): Instruments {
       unit: 'ms',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_MS },
     }),
+    tracer: api.trace.getTracer(INSTRUMENTATION_NAME, VERSION),
+    api,
     observeGauges: gauges(meter),
   }
   byMeter.set(meter, found)
