@@ -8,6 +8,7 @@ import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
 import { SessionCache } from './reuse/session-cache.js'
+import type { PolarSessionsStats } from './observe/stats.js'
 import { Telemetry } from './observe/telemetry.js'
 import { upstreamObserver } from './observe/upstream.js'
 import { checkReturnUrl } from './return-url.js'
@@ -57,6 +58,12 @@ export interface PolarSessions<Req = any> {
   resolve(request: Req, options?: ResolveOptions): Promise<PolarSession | null>
   /** Drops every cached session of the identity (with a member: that member's only), in every process sharing the store. */
   invalidate(identity: PolarIdentity): Promise<void>
+  /**
+   * The instance's counters and gauges since it was created, as a plain object: cache hits
+   * and misses, creations, errors by code, budget refusals, requests to Polar, the breaker's
+   * state. The same numbers OpenTelemetry gets (see docs/observability.md); no secret in it.
+   */
+  stats(): PolarSessionsStats
   /**
    * Checks a return URL that came with a request against `allowedReturnOrigins` and returns
    * it normalised; relative paths resolve against `base` (the app's own origin). Throws
@@ -244,6 +251,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       telemetry.invalidated()
       resolved.logger.debug({}, 'polar-session: identity invalidated')
     },
+    stats: () => telemetry.snapshot(),
     checkReturnUrl(url, base) {
       return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
     },

@@ -7,6 +7,7 @@
  */
 export { createPolarSessions } from './create-polar-sessions.js'
 export type { GetSessionOptions, PolarSessions, ResolveOptions } from './create-polar-sessions.js'
+export type { BudgetRefusal, PolarSessionsStats, UpstreamOutcome } from './observe/stats.js'
 export type { PolarSessionsOptions } from './options.js'
 export { POLAR_SERVERS, POLAR_RATE_LIMITS } from './options.js'
 export type { CreationPurpose } from './budget/creation-budget.js'

@@ -117,7 +117,7 @@ async function rejection(promise: Promise<unknown>): Promise<PolarSessionError> 
 }
 
 describe('OpenTelemetry metrics', () => {
-  it('a miss then a hit: creations 1, misses 1, hits 1', async () => {
+  it('a miss then a hit: creations 1, misses 1, hits 1, in the SDK and in stats()', async () => {
     const polar = sessions()
     const before = await collect()
     expect(value(before, 'polar_session.cache.hits')).toBeUndefined() // nothing counted yet
@@ -136,6 +136,12 @@ describe('OpenTelemetry metrics', () => {
       'http.request.method': 'POST',
       'http.response.status_code': 201,
       outcome: 'ok',
+    })
+    expect(polar.stats()).toMatchObject({
+      cache: { hits: 1, misses: 1, size: 1 },
+      creations: 1,
+      errors: {},
+      upstream: { requests: 1, outcomes: { ok: 1 } },
     })
   })
 
@@ -158,6 +164,7 @@ describe('OpenTelemetry metrics', () => {
         .get('polar_session.upstream.duration')!
         .dataPoints.find((p) => p.attributes['http.response.status_code'] === 422)?.attributes['outcome'],
     ).toBe('rejected')
+    expect(polar.stats()).toMatchObject({ invalidations: 1, errors: { customer_not_found: 1, invalid_identity: 1 } })
   })
 
   it('counts budget refusals apart from Polar-429 blocks', async () => {
@@ -172,6 +179,8 @@ describe('OpenTelemetry metrics', () => {
     expect(value(data, 'polar_session.budget.refused', { reason: 'budget_spent' })).toBe(1)
     expect(value(data, 'polar_session.budget.refused', { reason: 'polar_rate_limited' })).toBe(1)
     expect(value(data, 'polar_session.errors', { code: 'rate_limited' })).toBe(3)
+    expect(polar.stats().budget).toEqual({ refused: 1, blocked: 0 })
+    expect(blocked.stats().budget).toEqual({ refused: 0, blocked: 1 })
   })
 
   it('reports the breaker open while it fails fast, across instances in one gauge', async () => {
@@ -187,6 +196,8 @@ describe('OpenTelemetry metrics', () => {
     const data = await collect()
     expect(value(data, 'polar_session.breaker.open')).toBe(1)
     expect(value(data, 'polar_session.cache.size')).toBe(1) // the other instance's session
+    expect(polar.stats().breaker).toEqual({ open: true, state: 'open' })
+    expect(polar.stats().upstream.outcomes.network_error).toBeGreaterThanOrEqual(1)
     await polar.close()
     expect(value(await collect(), 'polar_session.breaker.open')).toBe(0) // a closed instance no longer reports
   })
@@ -221,6 +232,7 @@ describe('a 503 then a success', () => {
       ]),
     )
     expect(points).toHaveLength(2)
+    expect(polar.stats()).toMatchObject({ errors: { polar_unavailable: 1 }, creations: 1, upstream: { requests: 2 } })
     const [failed, succeeded] = finishedSpans()
     expect(failed!.status.code).toBe(2) // SpanStatusCode.ERROR
     expect(failed!.attributes).toMatchObject({

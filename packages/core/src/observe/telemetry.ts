@@ -1,6 +1,6 @@
 import { isPolarSessionError, type PolarSessionErrorCode } from '../errors.js'
 import { instruments, otelApi, type GaugeSource, type Instruments } from './otel.js'
-import type { BudgetRefusal } from './stats.js'
+import type { BudgetRefusal, PolarSessionsStats, UpstreamOutcome } from './stats.js'
 
 /** What the telemetry reads off its instance. */
 export interface TelemetrySource {
@@ -22,11 +22,30 @@ function codeOf(error: unknown): PolarSessionErrorCode {
 }
 
 /**
- * One instance's telemetry: the modules call it at each point worth counting, in one line.
- * With `@opentelemetry/api` installed, each count is a `Counter.add` with a pre-built
- * attributes object (the cache hit path allocates nothing); without it, nothing.
+ * One instance's counts, and their OpenTelemetry instruments when `@opentelemetry/api` is
+ * installed. Every count is an integer increment, plus a `Counter.add` with a pre-built
+ * attributes object when OpenTelemetry is there: the cache hit path stays free of allocations.
  */
 export class Telemetry implements GaugeSource {
+  #hits = 0
+  #misses = 0
+  #creations = 0
+  #invalidations = 0
+  readonly #errors = new Map<PolarSessionErrorCode, number>()
+  readonly #budget: Record<BudgetRefusal, number> = { budget_spent: 0, polar_rate_limited: 0 }
+  readonly #upstream = {
+    requests: 0,
+    durationMs: 0,
+    outcomes: {
+      ok: 0,
+      rate_limited: 0,
+      server_error: 0,
+      rejected: 0,
+      timeout: 0,
+      network_error: 0,
+      invalid_response: 0,
+    } as Record<UpstreamOutcome, number>,
+  }
   readonly #source: TelemetrySource
   /** The instruments, or null when `@opentelemetry/api` is not installed. */
   readonly otel: Instruments | null
@@ -40,25 +59,30 @@ export class Telemetry implements GaugeSource {
   }
 
   hit(): void {
+    this.#hits++
     this.otel?.hits.add(1)
   }
 
   miss(): void {
+    this.#misses++
     this.otel?.misses.add(1)
   }
 
   created(): void {
+    this.#creations++
     this.otel?.creations.add(1)
   }
 
   invalidated(): void {
+    this.#invalidations++
     this.otel?.invalidations.add(1)
   }
 
   /** An error that leaves `getSession` or `resolve`. */
   error(error: unknown): void {
-    if (this.otel === null) return
     const code = codeOf(error)
+    this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1)
+    if (this.otel === null) return
     let attributes = ERROR_ATTRIBUTES.get(code)
     if (attributes === undefined) {
       attributes = Object.freeze({ code })
@@ -68,7 +92,15 @@ export class Telemetry implements GaugeSource {
   }
 
   refused(reason: BudgetRefusal): void {
+    this.#budget[reason]++
     this.otel?.budgetRefused.add(1, BUDGET_ATTRIBUTES[reason])
+  }
+
+  /** One HTTP request to Polar came to `outcome` after `durationMs` (the histogram is recorded by its caller). */
+  upstream(outcome: UpstreamOutcome, durationMs: number): void {
+    this.#upstream.requests++
+    this.#upstream.durationMs += durationMs
+    this.#upstream.outcomes[outcome]++
   }
 
   breakerOpen(): number {
@@ -79,9 +111,26 @@ export class Telemetry implements GaugeSource {
     return this.#source.cacheSize()
   }
 
-  /** Stops feeding the gauges (the instance is closed). */
+  /** Stops feeding the gauges (the instance is closed). Counts stay readable. */
   close(): void {
     this.#stopGauges?.()
     this.#stopGauges = null
+  }
+
+  snapshot(): PolarSessionsStats {
+    const state = this.#source.breakerState()
+    return {
+      cache: { hits: this.#hits, misses: this.#misses, size: this.#source.cacheSize() },
+      creations: this.#creations,
+      errors: Object.fromEntries(this.#errors),
+      invalidations: this.#invalidations,
+      budget: { refused: this.#budget.budget_spent, blocked: this.#budget.polar_rate_limited },
+      upstream: {
+        requests: this.#upstream.requests,
+        durationMs: Math.round(this.#upstream.durationMs),
+        outcomes: { ...this.#upstream.outcomes },
+      },
+      breaker: { open: state !== 'closed', state },
+    }
   }
 }

@@ -6,18 +6,22 @@ import type { Instruments } from './otel.js'
 import type { UpstreamOutcome } from './stats.js'
 import type { Telemetry } from './telemetry.js'
 
-const IGNORED: UpstreamCallObserver = { attempt: () => {}, retry: () => {} }
-
 /**
- * Watches the client's calls to Polar: with OpenTelemetry, records
- * `polar_session.upstream.duration` per attempt and one client span per call (HTTP semantic
- * conventions; retries are events on it). Only the method, Polar's host and port, the route's
- * path, statuses and error kinds are recorded: the request body (the identity), the token and
- * the answer (the session, the portal URL, emails) never are.
+ * Watches the client's calls to Polar: counts every attempt in `stats()`, and with
+ * OpenTelemetry records `polar_session.upstream.duration` per attempt and one client span per
+ * call (HTTP semantic conventions; retries are events on it). Only the method, Polar's host and
+ * port, the route's path, statuses and error kinds are recorded: the request body (the
+ * identity), the token and the answer (the session, the portal URL, emails) never are.
  */
 export function upstreamObserver(telemetry: Telemetry, baseUrl: string): UpstreamObserver {
   const otel = telemetry.otel
-  if (otel === null) return { call: (_path, run) => run(IGNORED) }
+  if (otel === null) {
+    const counting: UpstreamCallObserver = {
+      attempt: (durationMs, _status, outcome) => telemetry.upstream(outcome, durationMs),
+      retry: () => {},
+    }
+    return { call: (_path, run) => run(counting) }
+  }
   const url = new URL(baseUrl)
   const server: Attributes = {
     'server.address': url.hostname.replace(/^\[|\]$/g, ''),
@@ -28,7 +32,7 @@ export function upstreamObserver(telemetry: Telemetry, baseUrl: string): Upstrea
     call(path, run) {
       const attributes: Attributes = { 'http.request.method': 'POST', ...server, 'url.path': path }
       return tracer.startActiveSpan(`POST ${path}`, { kind: api.SpanKind.CLIENT, attributes }, async (span) => {
-        const observed = new ObservedCall(otel, span)
+        const observed = new ObservedCall(telemetry, otel, span)
         try {
           return await run(observed)
         } catch (error) {
@@ -44,18 +48,21 @@ export function upstreamObserver(telemetry: Telemetry, baseUrl: string): Upstrea
 
 /** One call under its span. */
 class ObservedCall implements UpstreamCallObserver {
+  readonly #telemetry: Telemetry
   readonly #otel: Instruments
   readonly #span: Span
   #attempts = 0
   #status: number | null = null
   #outcome: UpstreamOutcome | null = null
 
-  constructor(otel: Instruments, span: Span) {
+  constructor(telemetry: Telemetry, otel: Instruments, span: Span) {
+    this.#telemetry = telemetry
     this.#otel = otel
     this.#span = span
   }
 
   attempt(durationMs: number, status: number | null, outcome: UpstreamOutcome): void {
+    this.#telemetry.upstream(outcome, durationMs)
     this.#attempts++
     this.#status = status
     this.#outcome = outcome

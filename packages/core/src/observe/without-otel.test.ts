@@ -24,9 +24,10 @@ const core = await import('@polar-session/core')
 const polar = core.createPolarSessions({ accessToken: process.env.FAKE_TOKEN, baseUrl: process.env.FAKE_URL })
 await polar.getSession({ externalCustomerId: 'usr_plain' })
 await polar.getSession({ externalCustomerId: 'usr_plain' })
+const stats = polar.stats()
 await polar.close()
 const loaded = Object.keys(here.cache).filter((path) => path.includes('opentelemetry'))
-process.stdout.write(JSON.stringify({ resolvable: resolvable(here) || resolvable(fromCore), loaded }))
+process.stdout.write(JSON.stringify({ resolvable: resolvable(here) || resolvable(fromCore), loaded, stats }))
 `
 
 beforeAll(async () => {
@@ -56,8 +57,13 @@ it('@polar-session/core imports and runs without @opentelemetry/api installed', 
     cwd: scratch,
     env: { ...env, FAKE_TOKEN: fake.accessToken, FAKE_URL: fake.url },
   })
-  const result = JSON.parse(stdout) as { resolvable: boolean; loaded: string[] }
+  const result = JSON.parse(stdout) as { resolvable: boolean; loaded: string[]; stats: Record<string, unknown> }
   expect(result.resolvable).toBe(false)
   expect(result.loaded).toEqual([])
-  expect(fake.stats.sessionsCreated).toBe(1) // the second getSession was a hit
+  expect(result.stats).toMatchObject({
+    cache: { hits: 1, misses: 1 },
+    creations: 1,
+    upstream: { requests: 1 },
+  })
+  expect(fake.stats.sessionsCreated).toBe(1)
 })
