@@ -7,10 +7,11 @@ import { createPolarClient, type CallOptions, type PolarClient, type PolarErrorD
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
-import { SessionCache } from './reuse/session-cache.js'
+import { SessionCache, type SessionRequest } from './reuse/session-cache.js'
 import type { PolarSessionsStats } from './observe/stats.js'
 import { Telemetry } from './observe/telemetry.js'
 import { upstreamObserver } from './observe/upstream.js'
+import { createPrefetchErrorLog, PREFETCH_MAX_QUEUED, PrefetchQueue } from './prefetch.js'
 import { checkReturnUrl } from './return-url.js'
 import { memoryStore, MemoryStore } from './store/memory.js'
 import { sealedStore } from './store/sealed.js'
@@ -48,6 +49,16 @@ export interface GetSessionOptions {
 /** Per-call options of {@link PolarSessions.resolve}. */
 export interface ResolveOptions extends GetSessionOptions {}
 
+/** Options of {@link PolarSessions.prefetch}. */
+export interface PrefetchOptions {
+  /**
+   * The return URL of the session to prepare: the one the first portal visit will ask for.
+   * Checked like `getSession`'s (a refused one is logged, not thrown).
+   * @default the `returnUrl` option when it is a string
+   */
+  returnUrl?: string | URL | null
+}
+
 /** What {@link createPolarSessions} returns. */
 export interface PolarSessions<Req = any> {
   /** With `cachedOnly: true`: the cached session, or null; Polar is never called. */
@@ -58,6 +69,18 @@ export interface PolarSessions<Req = any> {
   resolve(request: Req, options?: ResolveOptions): Promise<PolarSession | null>
   /** Drops every cached session of the identity (with a member: that member's only), in every process sharing the store. */
   invalidate(identity: PolarIdentity): Promise<void>
+  /**
+   * Starts getting the identity's session in the background, so the user's first portal visit
+   * is a cache hit: call it right after sign-in, without awaiting it. Never throws and never
+   * rejects: failures, bad input included, are logged and counted in `stats().errors`. The
+   * promise resolves once the prefetch is over, whatever came of it (for a job that wants to
+   * wait). A prefetch of a session already cached, or already being prefetched, does nothing
+   * more; concurrent ones share the creation (the single-flight); at most 8 run at once and 64
+   * wait, the rest are dropped (the first portal visit then creates the session). It spends
+   * attach mode's share of the creation budget (`attachBudgetShare`), never the part kept for
+   * people waiting on a portal visit, and fails fast while the circuit breaker is open.
+   */
+  prefetch(identity: PolarIdentity, options?: PrefetchOptions): Promise<void>
   /**
    * The instance's counters and gauges since it was created, as a plain object: cache hits
    * and misses, creations, errors by code, budget refusals, requests to Polar, the breaker's
@@ -139,6 +162,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       return received
     },
   })
+  const prefetches = new PrefetchQueue()
+  const logPrefetchError = createPrefetchErrorLog(resolved.logger)
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false
   let closing: Promise<void> | null = null
@@ -159,6 +184,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     if (session === null) telemetry.miss()
     else telemetry.hit()
     return session
+  }
+  const prefetchFailed = (error: unknown): void => {
+    telemetry.error(error)
+    logPrefetchError(error)
   }
 
   /**
@@ -211,6 +240,35 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback, counts: telemetry }))
   }
 
+  /** See {@link PolarSessions.prefetch}: never throws, never rejects. */
+  const prefetch = (identity: PolarIdentity, prefetchOptions: PrefetchOptions = {}): Promise<void> => {
+    try {
+      if (closed) {
+        telemetry.prefetched('dropped')
+        return Promise.resolve()
+      }
+      const checked = validateIdentity(identity)
+      const returnUrl = normaliseReturnUrl(prefetchOptions?.returnUrl)
+      const sessionKeys = keys.keys(checked, returnUrl)
+      const minRemainingMs = resolved.refreshMarginMs
+      if (cache.peek(sessionKeys, minRemainingMs) !== undefined) {
+        telemetry.prefetched('skipped')
+        return Promise.resolve()
+      }
+      const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
+      // Speculative, like attach mode: it spends attach mode's share of the budget. Not counted
+      // as a hit or a miss: those measure what users asked for.
+      const request: SessionRequest = { identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose: 'attach', fallback }
+      const { result, done } = prefetches.submit(sessionKeys.session, () => track(() => cache.get(request)).then(() => {}, prefetchFailed))
+      telemetry.prefetched(result)
+      if (result === 'dropped') resolved.logger.debug({ maxQueued: PREFETCH_MAX_QUEUED }, 'polar-session: prefetch dropped; too many waiting')
+      return done
+    } catch (error) {
+      prefetchFailed(error)
+      return Promise.resolve()
+    }
+  }
+
   const instance: PolarSessions<Req> = {
     environment: resolved.environment,
     getSession: ((identity: PolarIdentity, callOptions: GetSessionOptions = {}) => {
@@ -251,6 +309,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       telemetry.invalidated()
       resolved.logger.debug({}, 'polar-session: identity invalidated')
     },
+    prefetch,
     stats: () => telemetry.snapshot(),
     checkReturnUrl(url, base) {
       return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
@@ -259,6 +318,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       // Every caller of close() waits for the same shutdown.
       closing ??= (async () => {
         closed = true
+        prefetches.close()
         if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
         await cache.drain()
         telemetry.close()

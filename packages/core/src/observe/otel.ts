@@ -44,6 +44,7 @@ export interface Instruments {
   readonly errors: OtelApi.Counter
   readonly invalidations: OtelApi.Counter
   readonly budgetRefused: OtelApi.Counter
+  readonly prefetches: OtelApi.Counter
   readonly upstreamDuration: OtelApi.Histogram
   readonly tracer: OtelApi.Tracer
   readonly api: Api
@@ -71,13 +72,18 @@ export function instruments(api: Api): Instruments {
     hits: counter('polar_session.cache.hits', 'Sessions handed out from the cache', '{hit}'),
     misses: counter('polar_session.cache.misses', 'Lookups the cache could not answer with a session', '{miss}'),
     creations: counter('polar_session.creations', 'Sessions Polar created', '{session}'),
-    errors: counter('polar_session.errors', 'Errors getSession and resolve threw, by code', '{error}'),
+    errors: counter(
+      'polar_session.errors',
+      'Errors getSession and resolve threw, and failed prefetches, by code',
+      '{error}',
+    ),
     invalidations: counter('polar_session.invalidations', 'Identities invalidated', '{invalidation}'),
     budgetRefused: counter(
       'polar_session.budget.refused',
       'Requests to Polar refused before sending, by reason',
       '{request}',
     ),
+    prefetches: counter('polar_session.prefetches', 'prefetch() calls, by what came of them', '{prefetch}'),
     upstreamDuration: meter.createHistogram('polar_session.upstream.duration', {
       description: 'Duration of each HTTP request to Polar (every attempt, retries included)',
       unit: 'ms',

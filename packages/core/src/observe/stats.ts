@@ -26,6 +26,15 @@ export type BudgetRefusal =
   /** Polar answered 429 a moment ago, and asked everyone to wait. */
   | 'polar_rate_limited'
 
+/** What came of a `prefetch()` call (the `result` attribute of `polar_session.prefetches`). */
+export type PrefetchResult =
+  /** A lookup, and a creation when needed, was started (or queued). */
+  | 'started'
+  /** Nothing to do: a session was cached, or the same prefetch was already under way. */
+  | 'skipped'
+  /** Refused: too many prefetches waiting, or the instance closing. */
+  | 'dropped'
+
 /**
  * What `polar.stats()` returns: the OpenTelemetry counters and gauges of one instance, as a
  * plain object (counts since it was created), for apps without OpenTelemetry. Holds no secret
@@ -46,7 +55,7 @@ export interface PolarSessionsStats {
   }
   /** Sessions Polar created for this instance. */
   readonly creations: number
-  /** Errors thrown by `getSession` and `resolve`, by code. */
+  /** Errors thrown by `getSession` and `resolve`, and failed prefetches, by code. */
   readonly errors: Readonly<Partial<Record<PolarSessionErrorCode, number>>>
   /** `invalidate()` calls that took effect (webhooks included). */
   readonly invalidations: number
@@ -68,4 +77,5 @@ export interface PolarSessionsStats {
     readonly open: boolean
     readonly state: 'closed' | 'open' | 'half-open'
   }
+  readonly prefetch: Readonly<Record<PrefetchResult, number>>
 }

@@ -1,6 +1,6 @@
 import { isPolarSessionError, type PolarSessionErrorCode } from '../errors.js'
 import { instruments, otelApi, type GaugeSource, type Instruments } from './otel.js'
-import type { BudgetRefusal, PolarSessionsStats, UpstreamOutcome } from './stats.js'
+import type { BudgetRefusal, PolarSessionsStats, PrefetchResult, UpstreamOutcome } from './stats.js'
 
 /** What the telemetry reads off its instance. */
 export interface TelemetrySource {
@@ -11,6 +11,11 @@ export interface TelemetrySource {
 const BUDGET_ATTRIBUTES = {
   budget_spent: Object.freeze({ reason: 'budget_spent' }),
   polar_rate_limited: Object.freeze({ reason: 'polar_rate_limited' }),
+} as const
+const PREFETCH_ATTRIBUTES = {
+  started: Object.freeze({ result: 'started' }),
+  skipped: Object.freeze({ result: 'skipped' }),
+  dropped: Object.freeze({ result: 'dropped' }),
 } as const
 /** One attributes object per code, built on first use: counting allocates nothing after that. */
 const ERROR_ATTRIBUTES = new Map<string, Readonly<{ code: string }>>()
@@ -33,6 +38,7 @@ export class Telemetry implements GaugeSource {
   #invalidations = 0
   readonly #errors = new Map<PolarSessionErrorCode, number>()
   readonly #budget: Record<BudgetRefusal, number> = { budget_spent: 0, polar_rate_limited: 0 }
+  readonly #prefetch: Record<PrefetchResult, number> = { started: 0, skipped: 0, dropped: 0 }
   readonly #upstream = {
     requests: 0,
     durationMs: 0,
@@ -78,7 +84,7 @@ export class Telemetry implements GaugeSource {
     this.otel?.invalidations.add(1)
   }
 
-  /** An error that leaves `getSession` or `resolve`. */
+  /** An error that leaves `getSession` or `resolve`, or a failed prefetch. */
   error(error: unknown): void {
     const code = codeOf(error)
     this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1)
@@ -94,6 +100,11 @@ export class Telemetry implements GaugeSource {
   refused(reason: BudgetRefusal): void {
     this.#budget[reason]++
     this.otel?.budgetRefused.add(1, BUDGET_ATTRIBUTES[reason])
+  }
+
+  prefetched(result: PrefetchResult): void {
+    this.#prefetch[result]++
+    this.otel?.prefetches.add(1, PREFETCH_ATTRIBUTES[result])
   }
 
   /** One HTTP request to Polar came to `outcome` after `durationMs` (the histogram is recorded by its caller). */
@@ -131,6 +142,7 @@ export class Telemetry implements GaugeSource {
         outcomes: { ...this.#upstream.outcomes },
       },
       breaker: { open: state !== 'closed', state },
+      prefetch: { ...this.#prefetch },
     }
   }
 }

@@ -24,6 +24,7 @@ const core = await import('@polar-session/core')
 const polar = core.createPolarSessions({ accessToken: process.env.FAKE_TOKEN, baseUrl: process.env.FAKE_URL })
 await polar.getSession({ externalCustomerId: 'usr_plain' })
 await polar.getSession({ externalCustomerId: 'usr_plain' })
+await polar.prefetch({ externalCustomerId: 'usr_prefetched' })
 const stats = polar.stats()
 await polar.close()
 const loaded = Object.keys(here.cache).filter((path) => path.includes('opentelemetry'))
@@ -33,6 +34,7 @@ process.stdout.write(JSON.stringify({ resolvable: resolvable(here) || resolvable
 beforeAll(async () => {
   fake = await startFakePolar()
   fake.addCustomer({ externalId: 'usr_plain', email: 'plain@example.com' })
+  fake.addCustomer({ externalId: 'usr_prefetched', email: 'prefetched@example.com' })
   scratch = await mkdtemp(join(tmpdir(), 'polar-session-no-otel-'))
   const modules = join(scratch, 'node_modules')
   const core = join(modules, '@polar-session', 'core')
@@ -62,8 +64,9 @@ it('@polar-session/core imports and runs without @opentelemetry/api installed', 
   expect(result.loaded).toEqual([])
   expect(result.stats).toMatchObject({
     cache: { hits: 1, misses: 1 },
-    creations: 1,
-    upstream: { requests: 1 },
+    creations: 2,
+    prefetch: { started: 1 },
+    upstream: { requests: 2 },
   })
-  expect(fake.stats.sessionsCreated).toBe(1)
+  expect(fake.stats.sessionsCreated).toBe(2)
 })

@@ -50,7 +50,7 @@ export interface SessionRequest {
    * return URL and its keys. Null when `returnUrl` is the default.
    */
   readonly fallback: { readonly returnUrl: string | null; readonly keys: SessionKeys } | null
-  /** Told whether the request was a hit or a miss; absent: not counted. */
+  /** Told whether the request was a hit or a miss; absent for lookups not to count (a prefetch). */
   readonly counts?: CacheCounts
 }
 
