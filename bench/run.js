@@ -28,12 +28,14 @@ const CFG = QUICK
       quick: true, runs: 2, durationS: 1, warmS: 0.5, connections: 50, users: 100, portalUsers: 10,
       burst: 1000, burstUsers: 100, latencyMs: 50, rateVisits: 1000, rateRuns: 1, burstRuns: 2, coldRuns: 2,
       micro: { runs: 2, runMs: 300, warmMs: 300 },
+      microOtel: { rounds: 4, runMs: 300, warmMs: 300 },
       memory: { sessions: 20_000, max: 40_000, every: 5_000, runs: 1, boundedMax: 10_000, boundedSessions: 30_000, boundedEvery: 5_000 },
     }
   : {
       quick: false, runs: 7, durationS: 3, warmS: 3, connections: 50, users: 100, portalUsers: 10,
       burst: 1000, burstUsers: 100, latencyMs: 50, rateVisits: 2000, rateRuns: 3, burstRuns: 5, coldRuns: 5,
       micro: { runs: 5, runMs: 1000, warmMs: 1000 },
+      microOtel: { rounds: 9, runMs: 1000, warmMs: 1000 },
       memory: { sessions: 100_000, max: 200_000, every: 25_000, runs: 2, boundedMax: 10_000, boundedSessions: 100_000, boundedEvery: 10_000 },
     }
 // Polar's session lifetime (CUSTOMER_SESSION_TTL) and the library's default refresh margin.
@@ -450,6 +452,48 @@ async function micro() {
   }
 }
 
+// The same hit path with @opentelemetry/api installed and the default (no-op) global providers,
+// against a process where the api cannot be found: two processes, measured in turn (the order
+// swaps every round), ratios taken per round.
+async function microOtel() {
+  const { rounds, runMs, warmMs } = CFG.microOtel
+  const args = [JSON.stringify({ mode: 'serve', users: 100, warmMs })]
+  const plain = await child('micro.js', { args, execArgv: ['--require', here('lib/hide-otel.cjs')], readyTimeoutMs: 300_000 })
+  const otel = await child('micro.js', { args, readyTimeoutMs: 300_000 })
+  try {
+    if (plain.info.otelApiLoaded || !otel.info.otelApiLoaded) {
+      throw new Error(`expected the api hidden from one process and loaded in the other: ${plain.info.otelApiLoaded}, ${otel.info.otelApiLoaded}`)
+    }
+    const runs = { plain: [], otel: [] }
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? ['plain', 'otel'] : ['otel', 'plain']
+      for (const name of order) runs[name].push(await (name === 'plain' ? plain : otel).call('run', { runMs }))
+    }
+    const figures = (list) => ({
+      sequentialOpsPerSec: summarize(list.map((x) => x.sequentialOpsPerSec), 0),
+      sequentialCpuNsPerOp: summarize(list.map((x) => x.sequentialCpuNsPerOp), 0),
+      concurrent100OpsPerSec: summarize(list.map((x) => x.concurrentOpsPerSec), 0),
+      upstreamCallsDuringTiming: Math.max(...list.map((x) => x.upstreamCalls)),
+    })
+    const ratio = (key) => pairedRatio(runs.otel.map((x) => x[key]), runs.plain.map((x) => x[key]))
+    return {
+      method: `getSession on a hit as in "micro", ${rounds} alternating rounds of ${runMs} ms: @opentelemetry/api installed with the default no-op global providers, against a process where it cannot be found (bench/lib/hide-otel.cjs)`,
+      withoutOtel: figures(runs.plain),
+      withOtelNoop: figures(runs.otel),
+      ratioSequential: ratio('sequentialOpsPerSec'),
+      cpuNsPerOpDifference: pairedDiff(
+        runs.otel.map((x) => x.sequentialCpuNsPerOp),
+        runs.plain.map((x) => x.sequentialCpuNsPerOp),
+        0,
+      ),
+      ratioConcurrent100: ratio('concurrentOpsPerSec'),
+    }
+  } finally {
+    await plain.stop()
+    await otel.stop()
+  }
+}
+
 async function memory() {
   const m = CFG.memory
   const runOne = async (sessions, max, every) => {
@@ -545,6 +589,14 @@ function goals(r) {
   if (m?.sequentialOpsPerSec) {
     add('getSession hit ≥ 1,000,000 ops/s on one core', `${Math.round(m.sequentialOpsPerSec.median).toLocaleString('en-US')} ops/s awaited one by one; ${Math.round(m.concurrent100OpsPerSec.median).toLocaleString('en-US')} with 100 in flight`, m.sequentialOpsPerSec.median >= 1e6)
   }
+  const mo = r.microOtel
+  if (mo?.ratioSequential) {
+    add(
+      'getSession hit with OpenTelemetry installed (no-op provider) within 10% of without',
+      `${(mo.ratioSequential.median * 100).toFixed(1)}% awaited one by one (${Math.round(mo.withOtelNoop.sequentialOpsPerSec.median).toLocaleString('en-US')} vs ${Math.round(mo.withoutOtel.sequentialOpsPerSec.median).toLocaleString('en-US')} ops/s); ${(mo.ratioConcurrent100.median * 100).toFixed(1)}% with 100 in flight`,
+      mo.ratioSequential.median >= 0.9 && mo.ratioConcurrent100.median >= 0.9,
+    )
+  }
   const mem = r.memory
   if (mem?.unbounded) {
     add('Memory store ≤ 3 KB (3,072 bytes) per cached session', `${mem.unbounded.bytesPerSession.median} bytes`, mem.unbounded.bytesPerSession.median <= 3072)
@@ -572,6 +624,7 @@ async function main() {
     ['stampede', stampede],
     ['rateLimit', rateLimit],
     ['micro', micro],
+    ['microOtel', microOtel],
     ['memory', memory],
   ]
   const only = process.env.BENCH_ONLY?.split(',')

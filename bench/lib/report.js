@@ -124,6 +124,16 @@ export function renderReport(results) {
     out.push(`upstream calls during timing: ${mi.upstreamCallsDuringTiming}; allocation: ${mi.allocationMethod}`)
     out.push('')
   }
+  if (s.microOtel) {
+    const mo = s.microOtel
+    out.push('## getSession on a hit, with and without OpenTelemetry (alternating processes)')
+    out.push(table(['figure', 'without @opentelemetry/api', 'installed, no-op provider', 'ratio per round'], [
+      ['ops/s, awaited one after another', fig(mo.withoutOtel.sequentialOpsPerSec), fig(mo.withOtelNoop.sequentialOpsPerSec), fig(mo.ratioSequential, pct)],
+      ['ops/s, 100 calls in flight', fig(mo.withoutOtel.concurrent100OpsPerSec), fig(mo.withOtelNoop.concurrent100OpsPerSec), fig(mo.ratioConcurrent100, pct)],
+      ['CPU ns per call, awaited one after another', fig(mo.withoutOtel.sequentialCpuNsPerOp), fig(mo.withOtelNoop.sequentialCpuNsPerOp), `${fig(mo.cpuNsPerOpDifference)} ns (difference)`],
+    ]))
+    out.push('')
+  }
   if (s.memory) {
     const me = s.memory
     out.push('## Memory store')

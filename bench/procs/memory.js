@@ -14,6 +14,8 @@ const store = memoryStore({ max: o.max })
 const polar = createPolarSessions({
   accessToken: template.accessToken,
   baseUrl: 'http://127.0.0.1:9',
+  // The canned portal URLs are on the (closed) fake's origin, not the base URL's.
+  portalOrigins: [template.portalOrigin],
   fetch: canned.fetch,
   store,
 })

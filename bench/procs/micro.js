@@ -1,10 +1,14 @@
 // Micro-benchmark of getSession() on a hit, memory store, in one process (no HTTP).
-// Argv JSON: { mode: 'ops' | 'alloc', runs, runMs, warmMs, users }.
+// Argv JSON: { mode: 'ops' | 'alloc' | 'serve', runs, runMs, warmMs, users }.
 //   ops:   awaited calls one after another (one caller), and 100 concurrent callers, in ops/s
 //   alloc: heap bytes allocated per call, from heapUsed deltas over a stretch with no GC
 //          (run with --expose-gc and a large young generation so no scavenge interrupts it)
+//   serve: warms up, then measures one run of both (ops/s) each time the parent sends `run`,
+//          so that two variants in two processes can be measured in alternation. Reports
+//          whether the core loaded @opentelemetry/api (run.js hides it from one variant).
 // Sessions are created through a canned fetch (see lib/canned.js) before anything is timed.
 
+import { createRequire } from 'node:module'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { createPolarSessions, memoryStore } from '@polar-session/core'
 import { cannedFetch, fetchTemplate } from '../lib/canned.js'
@@ -16,6 +20,8 @@ const canned = cannedFetch(template)
 const polar = createPolarSessions({
   accessToken: template.accessToken,
   baseUrl: 'http://127.0.0.1:9',
+  // The canned portal URLs are on the (closed) fake's origin, not the base URL's.
+  portalOrigins: [template.portalOrigin],
   fetch: canned.fetch,
   store: memoryStore(),
 })
@@ -56,44 +62,72 @@ new PerformanceObserver((list) => {
   gcs += list.getEntries().length
 }).observe({ entryTypes: ['gc'] })
 
-const result = { mode: o.mode, sessionsCreated: created }
-if (o.mode === 'alloc') {
-  const perOp = []
-  let attempts = 0
-  while (perOp.length < o.runs && attempts < o.runs * 4) {
-    attempts++
-    const n = 20_000
-    await sequential(0) // one pass of 1,024 to settle inline caches
-    globalThis.gc()
-    // Let the observer deliver the entry of that forced GC before counting.
-    await new Promise((r) => setTimeout(r, 20))
-    const before = gcs
-    const h0 = process.memoryUsage().heapUsed
-    for (let i = 0; i < n; i++) await polar.getSession(ids[i % ids.length])
-    const h1 = process.memoryUsage().heapUsed
-    await new Promise((r) => setTimeout(r, 20)) // let the observer report a GC in that stretch
-    if (gcs === before && h1 > h0) perOp.push((h1 - h0) / n)
-  }
-  result.bytesPerOp = perOp
-  result.discarded = attempts - perOp.length
-} else {
+if (o.mode === 'serve') {
   await sequential(o.warmMs)
   await concurrent(o.warmMs / 2)
-  const seq = []
-  const conc = []
-  for (let r = 0; r < o.runs; r++) {
-    const t0 = performance.now()
-    const n = await sequential(o.runMs)
-    seq.push(n / ((performance.now() - t0) / 1000))
-    const t1 = performance.now()
-    const m = await concurrent(o.runMs)
-    conc.push(m / ((performance.now() - t1) / 1000))
+  const { cache } = createRequire(import.meta.url)
+  const otelApiLoaded = Object.keys(cache).some((path) => path.includes('@opentelemetry/api'))
+  serveParent({
+    async run({ runMs }) {
+      const t0 = performance.now()
+      const cpu0 = process.cpuUsage()
+      const n = await sequential(runMs)
+      const sequentialOpsPerSec = n / ((performance.now() - t0) / 1000)
+      // CPU time of this process per call: less swayed than ops/s by other load on the machine.
+      const cpu = process.cpuUsage(cpu0)
+      const sequentialCpuNsPerOp = ((cpu.user + cpu.system) * 1000) / n
+      const t1 = performance.now()
+      const m = await concurrent(runMs)
+      return {
+        sequentialOpsPerSec,
+        sequentialCpuNsPerOp,
+        concurrentOpsPerSec: m / ((performance.now() - t1) / 1000),
+        upstreamCalls: canned.calls() - created,
+      }
+    },
+    close: () => polar.close(),
+  })
+  ready({ otelApiLoaded, sessionsCreated: created })
+} else {
+  const result = { mode: o.mode, sessionsCreated: created }
+  if (o.mode === 'alloc') {
+    const perOp = []
+    let attempts = 0
+    while (perOp.length < o.runs && attempts < o.runs * 4) {
+      attempts++
+      const n = 20_000
+      await sequential(0) // one pass of 1,024 to settle inline caches
+      globalThis.gc()
+      // Let the observer deliver the entry of that forced GC before counting.
+      await new Promise((r) => setTimeout(r, 20))
+      const before = gcs
+      const h0 = process.memoryUsage().heapUsed
+      for (let i = 0; i < n; i++) await polar.getSession(ids[i % ids.length])
+      const h1 = process.memoryUsage().heapUsed
+      await new Promise((r) => setTimeout(r, 20)) // let the observer report a GC in that stretch
+      if (gcs === before && h1 > h0) perOp.push((h1 - h0) / n)
+    }
+    result.bytesPerOp = perOp
+    result.discarded = attempts - perOp.length
+  } else {
+    await sequential(o.warmMs)
+    await concurrent(o.warmMs / 2)
+    const seq = []
+    const conc = []
+    for (let r = 0; r < o.runs; r++) {
+      const t0 = performance.now()
+      const n = await sequential(o.runMs)
+      seq.push(n / ((performance.now() - t0) / 1000))
+      const t1 = performance.now()
+      const m = await concurrent(o.runMs)
+      conc.push(m / ((performance.now() - t1) / 1000))
+    }
+    result.sequentialOpsPerSec = seq
+    result.concurrentOpsPerSec = conc
   }
-  result.sequentialOpsPerSec = seq
-  result.concurrentOpsPerSec = conc
-}
-result.upstreamCallsDuringTiming = canned.calls() - created
-await polar.close()
+  result.upstreamCallsDuringTiming = canned.calls() - created
+  await polar.close()
 
-serveParent({})
-ready({ result })
+  serveParent({})
+  ready({ result })
+}

@@ -13,7 +13,7 @@ import { createPolarSessions } from '@polar-session/core'
 import { polarPortal, polarSession } from '@polar-session/express'
 import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
-import { accountPage, errorPage, homePage } from '../shared/pages.js'
+import { accountPage, errorPage, homePage, statsPage } from '../shared/pages.js'
 import { runDemo, runIfMain } from '../shared/run-demo.js'
 import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
@@ -58,6 +58,9 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     const user = findDemoUser(req.body?.user)
     if (!user) return res.status(400).type('text').send('Unknown demo user.')
     logger.info({ user: user.id }, 'signed in')
+    // Start the user's Polar session now, in the background, so that "Manage billing" answers
+    // from the cache. Not awaited: it never rejects, and never delays the sign-in.
+    sessions.prefetch(identityOf(user))
     res.set('set-cookie', signInCookie(user.id)).redirect(303, '/account')
   })
 
@@ -84,6 +87,17 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   // for `Accept: application/json`, 401 when signed out. `/portal?return_to=/account` sets the
   // portal's back link per request; off-site URLs get a 400, never a redirect.
   app.get('/portal', polarPortal(sessions, { returnToParam: 'return_to' }))
+
+  // polar.stats(): cache hits and misses, creations, errors by code, requests to Polar, the
+  // circuit breaker: numbers only, no token, URL, email or user id. JSON for `Accept:
+  // application/json`. In a real app, put it behind your admin auth (or use OpenTelemetry:
+  // docs/observability.md).
+  app.get('/stats', (req, res) => {
+    const stats = sessions.stats()
+    res.set('cache-control', 'no-store')
+    if (req.accepts(['html', 'json']) === 'json') return res.json(stats)
+    res.type('html').send(statsPage({ framework: FRAMEWORK, stats }))
+  })
 
   // polar-session's errors carry their status (404 unknown customer, 503 + Retry-After when
   // Polar rate-limits, ...) and a message safe to show for 4xx. Render them as a page.

@@ -69,6 +69,15 @@ session valid until <time id="session-expires-at" datetime="${escapeHtml(session
 <p><a class="button primary" id="manage-billing" href="/portal">Manage billing</a> ${signOutForm}</p>`)
 }
 
+/** `/stats`: `polar.stats()` as JSON. Numbers only: it holds no token, URL, email or user id. */
+export function statsPage({ framework, stats }) {
+  return layout(framework, 'Stats', `
+<h1>polar-session stats</h1>
+<p class="muted">What <code>polar.stats()</code> returns: counts since the app started. The same
+numbers go to OpenTelemetry when the app sets it up.</p>
+<pre id="stats-json">${escapeHtml(JSON.stringify(stats, null, 2))}</pre>`)
+}
+
 /**
  * An error page: the status and, when the error is exposable (4xx), its message; polar-session's
  * messages never hold a secret. Returns `{ status, headers, html }`; `headers` includes the

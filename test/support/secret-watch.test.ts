@@ -90,9 +90,9 @@ describe('the secret watch', () => {
   })
 })
 
-/** The `paths: [...]` of the pino example in docs/faults.md. */
-function documentedRedactPaths(): string[] {
-  const doc = readFileSync(new URL('../../docs/faults.md', import.meta.url), 'utf8')
+/** The `paths: [...]` of the pino example in docs/faults.md (or another page of docs/). */
+function documentedRedactPaths(page = 'faults.md'): string[] {
+  const doc = readFileSync(new URL(`../../docs/${page}`, import.meta.url), 'utf8')
   const block = /paths: \[\n([\s\S]*?)\n\s*\]/.exec(doc)?.[1] ?? ''
   return [...block.matchAll(/^\s*'([^']+)',$/gm)].map((match) => match[1]!)
 }
@@ -121,6 +121,10 @@ describe('the redact paths recommended in docs/faults.md', () => {
     logRequest(watch, paths)
     expect(watch.leaks()).toEqual([])
     expect(watch.logLines.join('')).toContain('[redacted]')
+  })
+
+  it('are the ones docs/observability.md recommends too', () => {
+    expect(documentedRedactPaths('observability.md')).toEqual(documentedRedactPaths())
   })
 
   it('are needed: without them the same log leaks', () => {

@@ -7,7 +7,11 @@ import { createPolarClient, type CallOptions, type PolarClient, type PolarErrorD
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/to-entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
-import { SessionCache } from './reuse/session-cache.js'
+import { SessionCache, type SessionRequest } from './reuse/session-cache.js'
+import type { PolarSessionsStats } from './observe/stats.js'
+import { Telemetry } from './observe/telemetry.js'
+import { upstreamObserver } from './observe/upstream.js'
+import { createPrefetchErrorLog, PREFETCH_MAX_QUEUED, PrefetchQueue } from './prefetch.js'
 import { checkReturnUrl } from './return-url.js'
 import { memoryStore, MemoryStore } from './store/memory.js'
 import { sealedStore } from './store/sealed.js'
@@ -45,6 +49,16 @@ export interface GetSessionOptions {
 /** Per-call options of {@link PolarSessions.resolve}. */
 export interface ResolveOptions extends GetSessionOptions {}
 
+/** Options of {@link PolarSessions.prefetch}. */
+export interface PrefetchOptions {
+  /**
+   * The return URL of the session to prepare: the one the first portal visit will ask for.
+   * Checked like `getSession`'s (a refused one is logged, not thrown).
+   * @default the `returnUrl` option when it is a string
+   */
+  returnUrl?: string | URL | null
+}
+
 /** What {@link createPolarSessions} returns. */
 export interface PolarSessions<Req = any> {
   /** With `cachedOnly: true`: the cached session, or null; Polar is never called. */
@@ -55,6 +69,24 @@ export interface PolarSessions<Req = any> {
   resolve(request: Req, options?: ResolveOptions): Promise<PolarSession | null>
   /** Drops every cached session of the identity (with a member: that member's only), in every process sharing the store. */
   invalidate(identity: PolarIdentity): Promise<void>
+  /**
+   * Starts getting the identity's session in the background, so the user's first portal visit
+   * is a cache hit: call it right after sign-in, without awaiting it. Never throws and never
+   * rejects: failures, bad input included, are logged and counted in `stats().errors`. The
+   * promise resolves once the prefetch is over, whatever came of it (for a job that wants to
+   * wait). A prefetch of a session already cached, or already being prefetched, does nothing
+   * more; concurrent ones share the creation (the single-flight); at most 8 run at once and 64
+   * wait, the rest are dropped (the first portal visit then creates the session). It spends
+   * attach mode's share of the creation budget (`attachBudgetShare`), never the part kept for
+   * people waiting on a portal visit, and fails fast while the circuit breaker is open.
+   */
+  prefetch(identity: PolarIdentity, options?: PrefetchOptions): Promise<void>
+  /**
+   * The instance's counters and gauges since it was created, as a plain object: cache hits
+   * and misses, creations, errors by code, budget refusals, requests to Polar, the breaker's
+   * state. The same numbers OpenTelemetry gets (see docs/observability.md); no secret in it.
+   */
+  stats(): PolarSessionsStats
   /**
    * Checks a return URL that came with a request against `allowedReturnOrigins` and returns
    * it normalised; relative paths resolve against `base` (the app's own origin). Throws
@@ -86,6 +118,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   const resolved = resolveOptions(options)
   const ownsStore = options.store === undefined
   const store = prepareStore(options.store ?? memoryStore(), resolved)
+  const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)
   const keys = new KeyDeriver(resolved.environment, resolved.baseUrl, resolved.accessToken)
   const entries = toEntryStore(store, {
     logger: resolved.logger,
@@ -93,6 +126,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     nearCacheTtlMs: resolved.nearCacheTtlMs,
     nearCacheMax: resolved.nearCacheMax,
   })
+  // Sessions held in this process: the memory store's, or the near cache's in front of Redis.
+  const telemetry = new Telemetry({ breakerState: () => breaker.state, cacheSize: () => entries.size })
   const budget = new CreationBudget({
     maxPerMinute: resolved.maxCreationsPerMinute,
     attachShare: resolved.attachBudgetShare,
@@ -100,6 +135,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     scope: keys.budgetScope,
     logger: resolved.logger,
     warmupWaitMs: resolved.timeoutMs,
+    onRefused: (reason) => telemetry.refused(reason),
   })
   const client = createPolarClient({
     baseUrl: resolved.baseUrl,
@@ -114,8 +150,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     onRateLimited: (retryAfterSec) => budget.rateLimited(retryAfterSec),
     onAnswer: (status) => budget.answered(status),
     portalUrls: resolved.portalUrls,
+    observer: upstreamObserver(telemetry, resolved.baseUrl),
   })
-  const breaker = new CircuitBreaker(resolved.circuitBreaker, resolved.logger)
   const cache = new SessionCache({
     store: entries,
     logger: resolved.logger,
@@ -123,9 +159,14 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     deadlineMs: resolved.deadlineMs,
     maxReturnUrls: resolved.maxReturnUrlsPerCustomer,
     reuseWindowMs: Math.max(60_000, 3_600_000 - resolved.refreshMarginMs),
-    create: (identity, returnUrl, purpose, call) =>
-      breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose, call) })),
+    create: async (identity, returnUrl, purpose, call) => {
+      const received = await breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose, call) }))
+      telemetry.created()
+      return received
+    },
   })
+  const prefetches = new PrefetchQueue()
+  const logPrefetchError = createPrefetchErrorLog(resolved.logger)
   const defaultReturnUrl = typeof resolved.returnUrl === 'string' ? resolved.returnUrl : null
   let closed = false
   let closing: Promise<void> | null = null
@@ -135,6 +176,21 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
 
   const assertOpen = (): void => {
     if (closed) throw new Error('polar-session: this instance is closed.')
+  }
+
+  // Made once, not per call: the hit path allocates nothing for counting.
+  const failed = (error: unknown): never => {
+    telemetry.error(error)
+    throw error
+  }
+  const countLookup = (session: PolarSession | null): PolarSession | null => {
+    if (session === null) telemetry.miss()
+    else telemetry.hit()
+    return session
+  }
+  const prefetchFailed = (error: unknown): void => {
+    telemetry.error(error)
+    logPrefetchError(error)
   }
 
   /**
@@ -174,10 +230,46 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     if (purpose !== 'interactive' && purpose !== 'attach') throw new TypeError("polar-session: purpose must be 'interactive' or 'attach'.")
     const sessionKeys = keys.keys(checked, returnUrl)
     const hit = cache.peek(sessionKeys, minRemainingMs)
-    if (hit !== undefined) return hit
-    if (callOptions.cachedOnly === true) return cache.shared ? track(() => cache.lookup(sessionKeys, minRemainingMs)) : null
+    if (hit !== undefined) {
+      telemetry.hit()
+      return hit
+    }
+    if (callOptions.cachedOnly === true) {
+      if (cache.shared) return track(() => cache.lookup(sessionKeys, minRemainingMs).then(countLookup))
+      telemetry.miss()
+      return null
+    }
     const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
-    return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback }))
+    return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback, counts: telemetry }))
+  }
+
+  /** See {@link PolarSessions.prefetch}: never throws, never rejects. */
+  const prefetch = (identity: PolarIdentity, prefetchOptions: PrefetchOptions = {}): Promise<void> => {
+    try {
+      if (closed) {
+        telemetry.prefetched('dropped')
+        return Promise.resolve()
+      }
+      const checked = validateIdentity(identity)
+      const returnUrl = normaliseReturnUrl(prefetchOptions?.returnUrl)
+      const sessionKeys = keys.keys(checked, returnUrl)
+      const minRemainingMs = resolved.refreshMarginMs
+      if (cache.peek(sessionKeys, minRemainingMs) !== undefined) {
+        telemetry.prefetched('skipped')
+        return Promise.resolve()
+      }
+      const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
+      // Speculative, like attach mode: it spends attach mode's share of the budget. Not counted
+      // as a hit or a miss: those measure what users asked for.
+      const request: SessionRequest = { identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose: 'attach', fallback }
+      const { result, done } = prefetches.submit(sessionKeys.session, () => track(() => cache.get(request)).then(() => {}, prefetchFailed))
+      telemetry.prefetched(result)
+      if (result === 'dropped') resolved.logger.debug({ maxQueued: PREFETCH_MAX_QUEUED }, 'polar-session: prefetch dropped; too many waiting')
+      return done
+    } catch (error) {
+      prefetchFailed(error)
+      return Promise.resolve()
+    }
   }
 
   const instance: PolarSessions<Req> = {
@@ -185,8 +277,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     getSession: ((identity: PolarIdentity, callOptions: GetSessionOptions = {}) => {
       try {
         assertOpen()
-        return Promise.resolve(sessionFor(identity, callOptions))
+        const result = sessionFor(identity, callOptions)
+        return result instanceof Promise ? result.then(undefined, failed) : Promise.resolve(result)
       } catch (error) {
+        telemetry.error(error)
         return Promise.reject(error)
       }
     }) as PolarSessions<Req>['getSession'],
@@ -194,9 +288,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       try {
         assertOpen()
       } catch (error) {
+        telemetry.error(error)
         return Promise.reject(error)
       }
-      return track(async () => {
+      const resolving = track(async () => {
         const { identify } = resolved
         if (identify === undefined) {
           throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
@@ -209,12 +304,16 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
         }
         return await sessionFor(identity, { ...callOptions, returnUrl })
       })
+      return resolving.then(undefined, failed)
     },
     async invalidate(identity) {
       const checked = validateIdentity(identity)
       await cache.invalidate(keys.keys(checked, null))
+      telemetry.invalidated()
       resolved.logger.debug({}, 'polar-session: identity invalidated')
     },
+    prefetch,
+    stats: () => telemetry.snapshot(),
     checkReturnUrl(url, base) {
       return checkReturnUrl(url, resolved.allowedReturnOrigins, base)
     },
@@ -222,9 +321,11 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       // Every caller of close() waits for the same shutdown.
       closing ??= (async () => {
         closed = true
+        prefetches.close()
         if (active > 0) await new Promise<void>((resolve) => (onIdle = resolve))
         await cache.drain()
         await cache.close()
+        telemetry.close()
         if (ownsStore) await store.close?.()
       })()
       return closing

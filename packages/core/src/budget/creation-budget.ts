@@ -1,5 +1,6 @@
 import { PolarSessionError } from '../errors.js'
 import type { StoreCall } from '../reuse/entry-store.js'
+import type { BudgetRefusal } from '../observe/stats.js'
 import type { Logger } from '../types.js'
 import { TokenWarmup } from './token-warmup.js'
 
@@ -49,6 +50,8 @@ export interface CreationBudgetOptions {
   logger: Logger
   /** Longest a request waits for the first one after a quiet spell (see {@link TokenWarmup}). */
   warmupWaitMs: number
+  /** Told of every refusal, for telemetry. */
+  onRefused?: (reason: BudgetRefusal) => void
 }
 
 /**
@@ -152,6 +155,7 @@ export class CreationBudget {
   }
 
   #blocked(now: number): PolarSessionError {
+    this.#options.onRefused?.('polar_rate_limited')
     return new PolarSessionError(
       'rate_limited',
       "Polar's rate limit was hit; no session can be created until its retry-after has passed.",
@@ -160,6 +164,7 @@ export class CreationBudget {
   }
 
   #spent(purpose: CreationPurpose, window: number): PolarSessionError {
+    this.#options.onRefused?.('budget_spent')
     const secondsLeft = Math.max(1, Math.ceil(((window + 1) * BUDGET_WINDOW_MS - Date.now()) / 1_000))
     if (this.#warnedWindow !== window) {
       this.#warnedWindow = window

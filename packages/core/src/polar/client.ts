@@ -14,6 +14,7 @@ import { parseCustomer } from './parse-customer.js'
 import { parseSessionBody } from './parse-session.js'
 import { MAX_BODY_BYTES } from './read-body.js'
 import { backoffDelay, defaultSleep } from './retry.js'
+import type { UpstreamOutcome } from '../observe/stats.js'
 import type {
   CallOptions,
   CreateCustomerInput,
@@ -21,6 +22,8 @@ import type {
   PolarClient,
   PolarClientOptions,
   ReceivedSession,
+  UpstreamCallObserver,
+  UpstreamObserver,
 } from './types.js'
 import { sanitizeUserAgent } from './user-agent.js'
 
@@ -48,7 +51,11 @@ interface ResolvedConfig {
   onRateLimited: (retryAfterSec: number | undefined) => void
   onAnswer: (status: number | null) => void
   portalUrls: PolarClientOptions['portalUrls']
+  observer: UpstreamObserver
 }
+
+const IGNORED_CALL: UpstreamCallObserver = { attempt: () => {}, retry: () => {} }
+const UNOBSERVED: UpstreamObserver = { call: (_path, run) => run(IGNORED_CALL) }
 
 /**
  * The client's settings, derived once. The options were validated by `createPolarSessions`
@@ -79,6 +86,7 @@ function resolveConfig(options: PolarClientOptions): ResolvedConfig {
     onRateLimited: options.onRateLimited ?? (() => {}),
     onAnswer: options.onAnswer ?? (() => {}),
     portalUrls: options.portalUrls,
+    observer: options.observer ?? UNOBSERVED,
   }
 }
 
@@ -151,6 +159,12 @@ function parseCustomerBody(text: string): PolarCustomer {
   return parseCustomer(json)
 }
 
+/** The outcome of an answer whose status is not 2xx. */
+function answerOutcome(status: number): UpstreamOutcome {
+  if (status === 429) return 'rate_limited'
+  return status >= 500 ? 'server_error' : 'rejected'
+}
+
 function safeLog(logger: Logger, level: 'debug' | 'warn', obj: object, msg: string): void {
   try {
     logger[level](obj, msg)
@@ -173,13 +187,26 @@ function failureLogFields(failure: RetryableFailure): Record<string, unknown> {
   }
 }
 
-async function execute<T>(
+function execute<T>(
+  config: ResolvedConfig,
+  route: Route,
+  body: string,
+  parse: (text: string, sentAt: number) => T,
+  call: CallOptions,
+  byExternalId: boolean,
+): Promise<T> {
+  return config.observer.call(route.path, (observed) => attempts(config, route, body, parse, call, byExternalId, observed))
+}
+
+/** One call: its attempts, each reported to `observed`. */
+async function attempts<T>(
   config: ResolvedConfig,
   route: Route,
   body: string,
   parse: (text: string, sentAt: number) => T,
   { signal, admit }: CallOptions,
   byExternalId: boolean,
+  observed: UpstreamCallObserver,
 ): Promise<T> {
   signal?.throwIfAborted()
   const ctx: RequestContext = {
@@ -208,7 +235,8 @@ async function execute<T>(
     await admit?.()
     const attemptStarted = performance.now()
     const outcome = await sendAttempt(config.fetch, request, timeoutMs, MAX_BODY_BYTES, signal)
-    const durationMs = Math.round(performance.now() - attemptStarted)
+    const exactMs = performance.now() - attemptStarted
+    const durationMs = Math.round(exactMs)
     config.onAnswer(outcome.kind === 'response' ? outcome.status : null)
 
     let failure: RetryableFailure
@@ -216,16 +244,27 @@ async function execute<T>(
       safeLog(config.logger, 'debug', { route: ctx.route, attempt, status: outcome.status, durationMs }, 'polar answered')
       if (outcome.status >= 200 && outcome.status < 300) {
         // A malformed success is not retried: Polar (or whatever answers) would say the same again.
-        if (outcome.body === null) throw bodyTooLargeError(ctx, MAX_BODY_BYTES)
-        return parse(outcome.body, outcome.sentAt)
+        let parsed: T
+        try {
+          if (outcome.body === null) throw bodyTooLargeError(ctx, MAX_BODY_BYTES)
+          parsed = parse(outcome.body, outcome.sentAt)
+        } catch (error) {
+          observed.attempt(exactMs, outcome.status, 'invalid_response')
+          throw error
+        }
+        observed.attempt(exactMs, outcome.status, 'ok')
+        return parsed
       }
+      observed.attempt(exactMs, outcome.status, answerOutcome(outcome.status))
       const verdict = classifyResponse(ctx, outcome.status, outcome.headers, outcome.body)
       if (verdict.kind === 'fatal') throw verdict.error
       if (verdict.kind === 'rate_limited') config.onRateLimited(verdict.retryAfterSec)
       failure = verdict
     } else if (outcome.kind === 'timeout') {
+      observed.attempt(exactMs, null, 'timeout')
       failure = { kind: 'timeout', timeoutMs, clampedByDeadline }
     } else {
+      observed.attempt(exactMs, null, 'network_error')
       const code = networkErrorCode(outcome.error)
       failure = code === undefined ? { kind: 'network', error: outcome.error } : { kind: 'network', error: outcome.error, code }
     }
@@ -250,6 +289,7 @@ async function execute<T>(
     }
     if (delayMs >= left) throw unavailableError(ctx, failure, info(attempt, 'deadline'))
 
+    observed.retry(attempt, delayMs, failure)
     safeLog(
       config.logger,
       'warn',

@@ -1,4 +1,6 @@
+import type { UpstreamOutcome } from '../observe/stats.js'
 import type { Logger, PolarCustomer } from '../types.js'
+import type { RetryableFailure } from './map-error.js'
 
 /** Options of {@link createPolarClient}. The core fills in its defaults before calling it. */
 export interface PolarClientOptions {
@@ -30,6 +32,22 @@ export interface PolarClientOptions {
   onAnswer?: (status: number | null) => void
   /** Which portal URLs a session may carry; see {@link PortalUrlPolicy}. */
   portalUrls: PortalUrlPolicy
+  /** Watches every call and attempt (metrics, spans). Default: nothing watches. */
+  observer?: UpstreamObserver
+}
+
+/** Watches the client's calls to Polar, for telemetry. Its methods must not throw. */
+export interface UpstreamObserver {
+  /** Runs one call (every attempt of it) as `run`; what `run` resolves or throws passes through. */
+  call<T>(path: string, run: (call: UpstreamCallObserver) => Promise<T>): Promise<T>
+}
+
+/** Watches one call. */
+export interface UpstreamCallObserver {
+  /** One HTTP request came back with `status`, or with none (null: a timeout, a reset). */
+  attempt(durationMs: number, status: number | null, outcome: UpstreamOutcome): void
+  /** The call tries again after `delayMs`, because of `failure`. */
+  retry(attempt: number, delayMs: number, failure: RetryableFailure): void
 }
 
 /** What a `customer_portal_url` must look like to be handed to a user. */

@@ -49,6 +49,14 @@ export interface SessionRequest {
    * return URL and its keys. Null when `returnUrl` is the default.
    */
   readonly fallback: { readonly returnUrl: string | null; readonly keys: SessionKeys } | null
+  /** Told whether the request was a hit or a miss; absent for lookups not to count (a prefetch). */
+  readonly counts?: CacheCounts
+}
+
+/** Counts lookups (telemetry): a hit hands out a stored session, anything else is a miss. */
+export interface CacheCounts {
+  hit(): void
+  miss(): void
 }
 
 /**
@@ -105,16 +113,25 @@ export class SessionCache {
 
   /** A session for the request with more than `minRemainingMs` left: reused or created. */
   async get(request: SessionRequest): Promise<CustomerSession> {
-    const { keys, minRemainingMs, fallback } = request
+    const { keys, minRemainingMs, fallback, counts } = request
     const known = this.#notFound?.get(keys.identity)
-    if (known !== undefined) throw known
+    if (known !== undefined) {
+      counts?.miss()
+      throw known
+    }
 
     const inflight = this.#flights.get(keys.session)
-    if (inflight !== undefined) return (await inflight).session
+    if (inflight !== undefined) {
+      counts?.miss()
+      return (await inflight).session
+    }
 
     const call: StoreCall = { failed: false }
     const stored = await this.#read(keys, call)
-    if (stored !== null && stored.expiresAt - Date.now() > minRemainingMs) return stored.session
+    if (stored !== null && stored.expiresAt - Date.now() > minRemainingMs) {
+      counts?.hit()
+      return stored.session
+    }
 
     if (fallback !== null && !this.#slots.claim(keys.identity, keys.session, Date.now() + this.#options.deadlineMs)) {
       if (this.#slots.shouldWarn(keys.identity, this.#options.reuseWindowMs)) {
@@ -124,9 +141,10 @@ export class SessionCache {
             'handing out its session for the default return URL (logged once per identity per reuse window)',
         )
       }
-      return this.get({ ...request, returnUrl: fallback.returnUrl, keys: fallback.keys, fallback: null })
+      return this.get({ ...request, returnUrl: fallback.returnUrl, keys: fallback.keys, fallback: null }) // counted there
     }
 
+    counts?.miss()
     try {
       const entry = await this.#flights.run(keys.session, () => this.#create(request, stored, call))
       if (fallback !== null) this.#slots.extend(keys.identity, keys.session, entry.expiresAt)
