@@ -179,7 +179,8 @@ describe.each(EXAMPLE_NAMES)('examples/%s', (name) => {
     expect((await browser.request('/portal')).status).toBe(401)
   })
 
-  it.runIf(name === 'express')('/stats prints polar.stats(): numbers only, no secret, no identity', async () => {
+  // Only the Express demo has a /stats page; registering the test for it alone keeps the run free of skips.
+  if (name === 'express') it('/stats prints polar.stats(): numbers only, no secret, no identity', async () => {
     const browser = client(app.url)
     await browser.signIn('usr_ada') // the demo prefetches Ada's session here
     expect((await browser.request('/portal')).status).toBe(303)
