@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import type { PolarSessions } from '@polar-session/core'
 import Fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterEach } from 'vitest'
-import { useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
+import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
 import { PAGES, type AppSpec, type Harness, type SuiteApp } from '../../../test/support/adapter-suites/harness.js'
 import { polarPortal, polarSession, polarWebhook } from './index.js'
 
@@ -22,7 +22,7 @@ export const MAJORS = [
 export type FastifyFactory = typeof Fastify5
 
 /** The fake Polar and fresh instances whose `identify` reads the `x-user` header. */
-export const useFixture = () =>
+export const useFixture = (): Fixture<FastifyRequest> =>
   useAdapterFixture<FastifyRequest>((request, name) => request.headers[name] as string | undefined)
 
 /** Builds, readies and records an app; every app is closed after the test. */

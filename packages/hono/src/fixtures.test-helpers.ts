@@ -8,7 +8,7 @@ import type { SessionTarget } from '@polar-session/core/adapter'
 import { getRequestListener } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
+import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
 import { type Harness, PAGES, type SuiteApp } from '../../../test/support/adapter-suites/harness.js'
 import { polarPortal, polarSession, polarWebhook, type PolarSessionEnv } from './index.js'
 
@@ -24,7 +24,7 @@ const version = (
 export const MAJORS = [{ major: 'hono 4', version }] as const
 
 /** The fake Polar and fresh instances whose `identify(c)` reads the `x-user` header. */
-export const useFixture = () => useAdapterFixture<Context>((c, name) => c.req.header(name))
+export const useFixture = (): Fixture<Context> => useAdapterFixture<Context>((c, name) => c.req.header(name))
 
 /**
  * An app with Hono's default error handling (an HTTPException answers its own response,

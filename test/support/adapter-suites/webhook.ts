@@ -10,7 +10,7 @@ import type { Harness } from './harness.js'
 export const WEBHOOK_SECRET = 'whsec_adapter-webhook-test-0123456789abcdef'
 
 /** The test vector from reference/polar-api.md. */
-const VECTOR = {
+export const VECTOR = {
   secret: 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012345',
   body: '{"type":"customer.deleted","timestamp":"2026-01-01T00:00:00Z","data":{"id":"x"}}',
   headers: {
