@@ -1,4 +1,4 @@
-// Each example app (Express, Koa, Hono, node:http) on 127.0.0.1 against the embedded fake Polar,
+// Each example app (Express, Koa, Fastify, Hono, node:http) on 127.0.0.1 against the embedded fake Polar,
 // driven over real HTTP like a browser: sign in → /account (session shown redacted) →
 // /portal (303 to the portal) → the fake's portal page for the right customer.
 import type { FakeCustomer, FakePolar } from '@polar-session/testing'

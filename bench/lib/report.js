@@ -17,6 +17,29 @@ function table(headers, rows) {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
+/** The frameworks of the warm-cache sections, in report order, with the versions measured. */
+export const FRAMEWORK_NAMES = { express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', hono: 'Hono 4 (@hono/node-server)' }
+
+const noopName = (fw) => (fw === 'fastify' ? 'no-op preHandler hook (reference)' : 'no-op middleware (reference)')
+
+/** Server CPU per request of every framework's bare app, no-op and polarSession (memory), side by side. */
+function cpuSideBySide(s) {
+  const rows = []
+  for (const [fw, name] of Object.entries(FRAMEWORK_NAMES)) {
+    const v = s.overhead?.[fw]?.variants
+    if (!v?.bare || !v.memory) continue
+    const cpu = (r) => (r?.cpuUsPerRequest ? fig(r.cpuUsPerRequest, n1) : '')
+    const over = v.noop ? signed(v.memory.cpuUsPerRequest.median - v.noop.cpuUsPerRequest.median, n1) : ''
+    rows.push([name, cpu(v.bare), cpu(v.noop), cpu(v.memory), over])
+  }
+  if (rows.length === 0) return []
+  return [
+    '## Warm cache, server CPU µs per request, side by side (medians, min–max)',
+    table(['framework', 'bare app', 'no-op hook/middleware', 'polarSession, memoryStore', 'polarSession − no-op'], rows),
+    '',
+  ]
+}
+
 export function renderReport(results) {
   const { machine: m, config: c, sections: s } = results
   const out = []
@@ -27,13 +50,13 @@ export function renderReport(results) {
     `figures: median (min–max) over ${c.runs} alternating runs of ${c.durationS} s after a ${c.warmS} s warm-up (order rotated each round), unless said otherwise`,
     '',
   )
-  for (const fw of ['express', 'koa']) {
+  for (const [fw, title] of Object.entries(FRAMEWORK_NAMES)) {
     const o = s.overhead?.[fw]
     if (!o) continue
-    out.push(`## Warm-cache overhead: ${fw === 'express' ? 'Express 5' : 'Koa 3'}, ${c.connections} connections, ${c.users} users (GET /, x-user-id header)`)
+    out.push(`## Warm-cache overhead: ${title}, ${c.connections} connections, ${c.users} users (GET /, x-user-id header)`)
     const name = {
       bare: 'bare app',
-      noop: 'no-op middleware (reference)',
+      noop: noopName(fw),
       memory: 'polarSession, memoryStore',
       redis: 'polarSession, redisStore (sealed), near cache',
       redisdirect: 'polarSession, redisStore (sealed), near cache off',
@@ -61,6 +84,7 @@ export function renderReport(results) {
     for (const note of o.notes ?? []) out.push(`note: ${note}`)
     out.push('')
   }
+  out.push(...cpuSideBySide(s))
   if (s.portal) {
     const p = s.portal
     out.push(`## Portal route vs @polar-sh/express CustomerPortal: fake Polar at ${p.fakeLatencyMs} ms, ${p.connections} connections, ${p.users} users (Express 5)`)
@@ -231,12 +255,12 @@ export function renderSvg(results) {
   let y = 50
   const parts = []
   const colors = { bare: '#9aa5b1', memory: '#2a6fdb', redis: '#d9822b', redisdirect: '#8a5a2b', ours: '#2a6fdb', theirs: '#c33' }
-  for (const fw of ['express', 'koa']) {
+  for (const [fw, name] of Object.entries(FRAMEWORK_NAMES)) {
     const o = s.overhead?.[fw]
     if (!o) continue
     const panel = barPanel({
       x: 20, y, width,
-      title: `Warm cache, ${fw === 'express' ? 'Express 5' : 'Koa 3'}: requests/s (median, min–max)`,
+      title: `Warm cache, ${name}: requests/s (median, min–max)`,
       unit: 'req/s',
       bars: Object.entries(o.variants).map(([v, r]) => ({ label: v === 'bare' ? 'bare app' : v === 'noop' ? 'no-op middleware' : `polarSession (${v})`, color: colors[v] ?? '#c5ccd3', ...r.rps })),
     })

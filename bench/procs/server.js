@@ -5,13 +5,16 @@
 // Every variant identifies the signed-in user the same way: the `x-user-id` request header
 // (standing in for the app's own auth), anonymous without it. Routes:
 //   GET /health  plain 200 'ok', never identified (used to open sockets before a burst)
-//   GET /        200 'ok' (express-* and koa-* variants; with the middleware in front)
+//   GET /        200 'ok' (express-*, koa-*, fastify-* and hono-* variants; with the middleware in front)
 //   GET /portal  303 to the portal (portal-* variants)
 //
 // Variants:
 //   express-bare | express-memory | express-redis   Express 5, polarSession() in attach mode
 //   koa-bare     | koa-memory     | koa-redis       Koa 3 + @koa/router, polarSession()
-//   express-noop | koa-noop        a middleware that only calls next(): what any middleware costs
+//   fastify-bare | fastify-memory                  Fastify 5, the polarSession plugin (a preHandler hook)
+//   hono-bare    | hono-memory                     Hono 4 on @hono/node-server, polarSession()
+//   express-noop | koa-noop | hono-noop   a middleware that only calls next(): what any middleware costs
+//   fastify-noop   an async preHandler hook that does nothing, the kind polarSession adds
 //   portal-bare    Express 5, a plain 303 to a fixed URL: no Polar call (the physical bound)
 //   portal-ours    Express 5, polarPortal() with the memory store
 //   portal-theirs  Express 5, @polar-sh/express CustomerPortal; its SDK has no base-URL option,
@@ -152,8 +155,68 @@ async function koaApp() {
   return app
 }
 
-const app = framework === 'koa' ? await koaApp() : await expressApp()
-const server = createServer(framework === 'koa' ? app.callback() : app)
+/** Every variant's check of its answer: a signed-in request must have got its session. */
+const sessionMissing = (userId, session) => kind !== 'bare' && kind !== 'noop' && Boolean(userId) && !session
+
+async function fastifyApp() {
+  const Fastify = (await import('fastify')).default
+  let handler
+  // The same node:http server as every variant: serverFactory hands over Fastify's own handler.
+  const app = Fastify({
+    serverFactory: (fastifyHandler) => {
+      handler = fastifyHandler
+      return createServer()
+    },
+  })
+  app.get('/health', async () => 'ok')
+  // GET / in a context of its own, so /health never runs the hook.
+  let plugin = null
+  if (kind === 'memory' || kind === 'redis') {
+    plugin = (await import('@polar-session/fastify')).polarSession
+    polar = await makePolar((request) => {
+      const id = request.headers['x-user-id']
+      return id ? { externalCustomerId: id } : null
+    })
+  }
+  app.register(async (scope) => {
+    if (kind === 'noop') scope.addHook('preHandler', async () => {})
+    if (plugin) await scope.register(plugin, { polar, lazy: false })
+    scope.get('/', async (request, reply) => {
+      if (sessionMissing(request.headers['x-user-id'], request.polarSession)) return reply.code(500).send('no session')
+      return 'ok'
+    })
+  })
+  await app.ready()
+  return handler
+}
+
+async function honoApp() {
+  const { Hono } = await import('hono')
+  const { getRequestListener } = await import('@hono/node-server')
+  const app = new Hono()
+  app.get('/health', (c) => c.text('ok'))
+  if (kind === 'noop') app.use(async (c, next) => next())
+  if (kind === 'memory' || kind === 'redis') {
+    const { polarSession } = await import('@polar-session/hono')
+    polar = await makePolar((c) => {
+      const id = c.req.header('x-user-id')
+      return id ? { externalCustomerId: id } : null
+    })
+    app.use(polarSession(polar, { lazy: false }))
+  }
+  app.get('/', (c) => {
+    if (sessionMissing(c.req.header('x-user-id'), c.get('polarSession'))) return c.text('no session', 500)
+    return c.text('ok')
+  })
+  return getRequestListener(app.fetch)
+}
+
+const listeners = {
+  koa: async () => (await koaApp()).callback(),
+  fastify: fastifyApp,
+  hono: honoApp,
+}
+const server = createServer(await (listeners[framework] ?? expressApp)())
 server.keepAliveTimeout = 60_000
 // Requests received, counted where every variant pays the same (an extra 'request' listener),
 // so upstream calls per visit include visits still in flight when a load run stops.

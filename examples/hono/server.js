@@ -1,15 +1,17 @@
-// polar-session with Hono on Node (@hono/node-server), through the Fetch-API helpers.
+// polar-session with Hono, here on Node (@hono/node-server); the same app runs on Bun, Deno and
+// Workers, where `app.fetch` is the whole server.
 //
 //   node examples/hono/server.js        (after `pnpm build`; see examples/README.md)
 //
-// No adapter package is needed for Fetch-API frameworks (Hono, Next.js route handlers, Bun,
-// Deno): `identify` receives the standard `Request`, `sessionFromRequest(polar, request)` gives
-// `{ session, error }` (session null when signed out or when Polar failed; with `required: true`
-// it throws instead), and `createPortalHandler(polar)` is a whole `Request → Response` portal route.
+// `identify` receives the Hono context; `polarSession(polar)` sets `c.get('polarSession')` and
+// `c.get('getPolarSession')`; `polarPortal(polar)` is the portal route. Errors are thrown as
+// HTTPExceptions carrying the PolarSessionError as `cause`.
 
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { getRequestListener } from '@hono/node-server'
-import { createPolarSessions, createPortalHandler, sessionFromRequest } from '@polar-session/core'
+import { createPolarSessions, isPolarSessionError } from '@polar-session/core'
+import { polarPortal, polarSession } from '@polar-session/hono'
 import { findDemoUser, identityOf, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
@@ -18,8 +20,8 @@ import { accountUrl, startDemoApp } from '../shared/server-lifecycle.js'
 
 const FRAMEWORK = 'Hono'
 
-/** The signed-in demo user of a Fetch-API request. */
-const currentUser = (request) => userFromCookieHeader(request.headers.get('cookie'))
+/** The signed-in demo user of a Hono context. */
+const currentUser = (c) => userFromCookieHeader(c.req.header('cookie'))
 
 /**
  * Builds the Hono app. `polar`: `{ accessToken, server }` or `{ accessToken, baseUrl }`;
@@ -28,15 +30,11 @@ const currentUser = (request) => userFromCookieHeader(request.headers.get('cooki
 export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 'polar-session-hono' }) }) {
   const sessions = createPolarSessions({
     ...polar,
-    // With the Fetch-API helpers, `identify` gets the standard Request.
-    identify: (request) => identityOf(currentUser(request)),
+    // The Hono adapter hands `identify` the context. Your app: c.get('jwtPayload'), a session, ...
+    identify: (c) => identityOf(currentUser(c)),
     returnUrl: accountUrl(publicUrl),
     logger: logger.child({ component: 'polar-session' }),
   })
-  // 303 to the portal, JSON for Accept: application/json, 401 when signed out, errors as JSON
-  // with their status and headers (404 unknown customer, 503 + Retry-After, 400 bad return_to).
-  const portal = createPortalHandler(sessions, { returnToParam: 'return_to' })
-
   const app = new Hono()
 
   app.use(async (c, next) => {
@@ -45,7 +43,11 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     logRequest(logger, { method: c.req.method, path: c.req.path, status: c.res.status, startedAt })
   })
 
-  app.get('/', (c) => c.html(homePage({ framework: FRAMEWORK, user: currentUser(c.req.raw) })))
+  // polarSession(), lazy by default: c.get('polarSession') when a session is already cached (no
+  // call to Polar), and c.get('getPolarSession')(), which creates one where a page needs it.
+  app.use(polarSession(sessions))
+
+  app.get('/', (c) => c.html(homePage({ framework: FRAMEWORK, user: currentUser(c) })))
 
   app.post('/sign-in', async (c) => {
     const form = await c.req.parseBody()
@@ -62,18 +64,22 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   })
 
   app.get('/account', async (c) => {
-    const user = currentUser(c.req.raw)
+    const user = currentUser(c)
     if (!user) return c.redirect('/', 303)
     // The user's session, created or reused; a failure (Polar down…) is thrown to onError.
-    const { session } = await sessionFromRequest(sessions, c.req.raw, { required: true })
+    const session = await c.get('getPolarSession')()
+    if (!session) throw c.get('polarSessionError')
     c.header('cache-control', 'no-store')
     return c.html(accountPage({ framework: FRAMEWORK, user, session }))
   })
 
-  app.get('/portal', (c) => portal(c.req.raw))
+  // 303 to the portal, JSON for Accept: application/json, 401 when signed out, ?return_to= checked.
+  app.get('/portal', polarPortal(sessions, { returnToParam: 'return_to' }))
 
-  // Errors thrown by sessionFromRequest (PolarSessionError) carry status and headers.
-  app.onError((error, c) => {
+  // polar-session's errors carry status and headers (401, 404 unknown customer, 503 + Retry-After);
+  // the adapter's arrive as HTTPExceptions with the PolarSessionError as `cause`.
+  app.onError((thrown, c) => {
+    const error = thrown instanceof HTTPException && isPolarSessionError(thrown.cause) ? thrown.cause : thrown
     logPolarError(logger, error)
     const page = errorPage({ framework: FRAMEWORK, error })
     return c.html(page.html, page.status, page.headers)

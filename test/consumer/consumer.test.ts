@@ -24,11 +24,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const fixtures = fileURLToPath(new URL('./app/', import.meta.url))
 const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
-const PACKAGES = ['core', 'express', 'koa', 'testing'] as const
+const PACKAGES = ['core', 'express', 'fastify', 'hono', 'koa', 'testing'] as const
 const ENTRY_POINTS = [
   '@polar-session/core',
   '@polar-session/core/redis',
   '@polar-session/express',
+  '@polar-session/fastify',
+  '@polar-session/hono',
   '@polar-session/koa',
   '@polar-session/testing',
 ]
@@ -145,15 +147,20 @@ beforeAll(async () => {
   await writeFile(join(app, 'src', 'readme-error-handler-koa.js'), await readmeSnippet('koa', ''))
 
   const workspace = async (path: string) => JSON.parse(await readFile(join(repo, path), 'utf8'))
-  const [root, express, koa] = await Promise.all([
+  const [root, express, koa, fastify, hono] = await Promise.all([
     workspace('package.json'),
     workspace('packages/express/package.json'),
     workspace('packages/koa/package.json'),
+    workspace('packages/fastify/package.json'),
+    workspace('packages/hono/package.json'),
   ])
   const dependencies: Record<string, string> = {
     express: express.devDependencies.express,
     '@types/express': express.devDependencies['@types/express'],
     koa: koa.devDependencies.koa,
+    // The peers of the Fastify and Hono adapters, so their entry points load.
+    fastify: fastify.devDependencies.fastify,
+    hono: hono.devDependencies.hono,
     '@types/node': root.devDependencies['@types/node'],
   }
   for (const name of PACKAGES) {
@@ -192,14 +199,14 @@ afterAll(async () => {
 })
 
 describe('the packed packages, installed with npm outside the workspace', () => {
-  it('packs the four packages, and npm installs them with Express 5 and Koa 3', async () => {
+  it('packs the six packages, and npm installs them with Express 5, Koa 3, Fastify 5 and Hono 4', async () => {
     expect(tarballs.map((file) => file.replace(/-\d+\.\d+\.\d+.*$/, ''))).toEqual(
       PACKAGES.map((name) => `polar-session-${name}`),
     )
     const installed = await readdir(join(app, 'node_modules', '@polar-session'))
     expect(installed.sort()).toEqual([...PACKAGES])
     // The adapters' dependency on core is the one tarball, not a second copy (or one from the registry).
-    for (const adapter of ['express', 'koa']) {
+    for (const adapter of ['express', 'koa', 'fastify', 'hono']) {
       const nested = await readdir(join(app, 'node_modules', '@polar-session', adapter, 'node_modules')).catch(() => [])
       expect(nested).toEqual([])
     }

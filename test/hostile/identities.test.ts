@@ -1,4 +1,4 @@
-// Hostile and odd identities, through Express 5 and 4 and Koa 3 and 2: each arrives as a JSON
+// Hostile and odd identities, through Express 5 and 4, Koa 3 and 2 and Fastify 5 and 4: each arrives as a JSON
 // `x-identity` header or a JSON body, and identify() hands it to the core as sent. Anything odd
 // is a 400 invalid_identity before any call to Polar; valid unicode works.
 import request from 'supertest'

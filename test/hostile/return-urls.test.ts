@@ -1,4 +1,4 @@
-// Hostile return URLs (`?return_to=`), through Express 5 and 4 and Koa 3 and 2. The app's origin
+// Hostile return URLs (`?return_to=`), through Express 5 and 4, Koa 3 and 2 and Fastify 5 and 4. The app's origin
 // is http://app.example.com (the Host header), the only allowed one. Anything that could leave it
 // is a 400 invalid_return_url with no Location and no call to Polar; same-origin URLs, encoded
 // slashes included, are accepted and the session's return URL stays on the origin.

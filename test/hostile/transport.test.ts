@@ -1,4 +1,4 @@
-// Hostile transport, through Express 5 and 4 and Koa 3 and 2 on real sockets: oversized headers
+// Hostile transport, through Express 5 and 4, Koa 3 and 2 and Fastify 5 and 4 on real sockets: oversized headers
 // and cookies (Node's 16 KB limit answers 431 itself; the process must keep serving), and
 // many concurrent requests whose clients disconnect mid-request (no crash, no unhandled
 // rejection, no leaked socket, and single-flight still exactly one creation per identity).

@@ -1,5 +1,5 @@
-// The four apps the fault, hostile and isolation suites drive over real HTTP: Express 5 and 4,
-// Koa 3 and 2, each with the same routes, all wired to the secret watch.
+// The apps the fault, hostile and isolation suites drive over real HTTP: Express 5 and 4, Koa 3
+// and 2, Fastify 5 and 4, each with the same routes, all wired to the secret watch.
 //
 //   /me      polarSession(polar, { returnToParam: 'return_to', required: true }), then a JSON
 //            summary of req.polarSession that names the session without carrying a secret
@@ -10,7 +10,8 @@
 // sent: identify() hands whatever it finds to the core, which must refuse anything odd.
 // Errors are left to each framework's default handler (status, `Retry-After`), after the app has
 // recorded them (`app.errors`) and shown them to the watch.
-// express4, koa and koa2 are dev dependencies of the adapter packages, loaded from there.
+// express4, koa, koa2, fastify and fastify4 are dev dependencies of the adapter packages, loaded
+// from there.
 import { createHash } from 'node:crypto'
 import { createServer, type RequestListener, type Server } from 'node:http'
 import { createRequire } from 'node:module'
@@ -18,11 +19,13 @@ import type { AddressInfo } from 'node:net'
 import type { PolarSession, PolarSessions } from '@polar-session/core'
 import * as expressAdapter from '@polar-session/express'
 import express5, { type ErrorRequestHandler } from 'express'
+import * as fastifyAdapter from '../../packages/fastify/dist/index.js'
 import * as koaAdapter from '../../packages/koa/dist/index.js'
 import type { SecretWatch } from './secret-watch.js'
 
 const fromExpress = createRequire(new URL('../../packages/express/package.json', import.meta.url))
 const fromKoa = createRequire(new URL('../../packages/koa/package.json', import.meta.url))
+const fromFastify = createRequire(new URL('../../packages/fastify/package.json', import.meta.url))
 
 /** The slice of a Koa app these apps use (Koa's own types live with the Koa adapter). */
 interface KoaApp {
@@ -32,7 +35,7 @@ interface KoaApp {
 }
 type KoaClass = new () => KoaApp
 
-export const FRAMEWORKS = ['express 5', 'express 4', 'koa 3', 'koa 2'] as const
+export const FRAMEWORKS = ['express 5', 'express 4', 'koa 3', 'koa 2', 'fastify 5', 'fastify 4'] as const
 export type Framework = (typeof FRAMEWORKS)[number]
 
 /** Requests carry `Host: app.example.com`; per-request return URLs must stay on this origin. */
@@ -81,7 +84,7 @@ function identityFrom(header: unknown, body: unknown): unknown {
   }
 }
 
-/** identify() for all four apps: an Express/node `req` or a Koa `ctx`. */
+/** identify() for every app: an Express/node `req`, a Fastify `request` (both have `headers` and `body`) or a Koa `ctx`. */
 export function identify(request: any): any {
   const isKoa = request.state !== undefined && request.request !== undefined
   return identityFrom(request.headers['x-identity'], isKoa ? request.request.body : request.body)
@@ -115,7 +118,7 @@ function expressApp(express: typeof express5, polar: PolarSessions<any>, hooks: 
   return app as unknown as RequestListener
 }
 
-const KOA_BODY_LIMIT = 2 * 1024 * 1024
+const BODY_LIMIT = 2 * 1024 * 1024
 
 function koaApp(Koa: KoaClass, polar: PolarSessions<any>, hooks: Hooks): RequestListener {
   const app = new Koa()
@@ -138,7 +141,7 @@ function koaApp(Koa: KoaClass, polar: PolarSessions<any>, hooks: Hooks): Request
       let size = 0
       for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
         size += chunk.length
-        if (size > KOA_BODY_LIMIT) ctx.throw(413, 'Body too large')
+        if (size > BODY_LIMIT) ctx.throw(413, 'Body too large')
         chunks.push(chunk)
       }
       try {
@@ -163,6 +166,43 @@ function koaApp(Koa: KoaClass, polar: PolarSessions<any>, hooks: Hooks): Request
     return next()
   })
   return app.callback()
+}
+
+/** The slice of a Fastify app these apps use (Fastify's own types live with the Fastify adapter). */
+interface FastifyApp {
+  register(plugin: unknown, options?: unknown): FastifyApp
+  addHook(name: string, hook: (...args: any[]) => Promise<unknown>): FastifyApp
+  all(path: string, handler: (request: any, reply: any) => unknown): FastifyApp
+  get(path: string, handler: () => unknown): FastifyApp
+  ready(): Promise<unknown>
+}
+type FastifyFactory = (options: object) => FastifyApp
+
+/**
+ * Fastify answers from its own request handler; serverFactory hands it over, so the watch's
+ * server (like the other apps') is the one that listens. The body limit matches the others'.
+ */
+async function fastifyApp(Fastify: FastifyFactory, polar: PolarSessions<any>, hooks: Hooks): Promise<RequestListener> {
+  let handler: RequestListener | undefined
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    // Like JSON.parse in the other apps: a __proto__ key reaches identify(), which must refuse it.
+    onProtoPoisoning: 'ignore',
+    serverFactory: (fastifyHandler: RequestListener) => {
+      handler = fastifyHandler
+      return createServer()
+    },
+  })
+  app.addHook('onRequest', async () => hooks.arrived())
+  app.addHook('onError', async (request, _reply, error) => hooks.failed(error, `${request.method} ${request.url.split('?')[0]}`))
+  app.register(async (scope: FastifyApp) => {
+    await scope.register(fastifyAdapter.polarSession, { polar, returnToParam: 'return_to', required: true })
+    scope.all('/me', async (request) => summary(request.polarSession))
+  })
+  app.all('/portal', fastifyAdapter.polarPortal(polar, { returnToParam: 'return_to' }))
+  app.get('/health', async () => 'ok')
+  await app.ready()
+  return handler!
 }
 
 export interface TestApp {
@@ -202,6 +242,12 @@ export async function startApp(framework: Framework, polar: PolarSessions<any>, 
       break
     case 'koa 2':
       listener = koaApp(fromKoa('koa2') as KoaClass, polar, hooks)
+      break
+    case 'fastify 5':
+      listener = await fastifyApp(fromFastify('fastify') as FastifyFactory, polar, hooks)
+      break
+    case 'fastify 4':
+      listener = await fastifyApp(fromFastify('fastify4') as FastifyFactory, polar, hooks)
       break
   }
   const server = createServer(watch.listener(listener))

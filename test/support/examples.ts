@@ -34,7 +34,7 @@ export interface ExampleModule {
   main(): Promise<unknown>
 }
 
-export const EXAMPLE_NAMES = ['express', 'koa', 'hono', 'node-http'] as const
+export const EXAMPLE_NAMES = ['express', 'koa', 'fastify', 'hono', 'node-http'] as const
 export type ExampleName = (typeof EXAMPLE_NAMES)[number]
 
 const examplesDir = new URL('../../examples/', import.meta.url)

@@ -1,10 +1,9 @@
 // Shared set-up of this package's tests: both Express majors, the fake Polar, a fresh
-// polar-session instance per test, and a guard against unhandled rejections.
+// polar-session instance per test, and a guard against unhandled rejections (the fixture the
+// adapter suites in test/support/adapter-suites share).
 import { createRequire } from 'node:module'
-import { createPolarSessions, type PolarSessions, type PolarSessionsOptions } from '@polar-session/core'
-import { startFakePolar, type FakePolar, type FakeSession } from '@polar-session/testing'
 import express5, { type Request } from 'express'
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
 
 /**
  * `express4` is an npm alias of express@4 (CommonJS, no types of its own): required directly,
@@ -18,80 +17,7 @@ export const MAJORS = [
   { major: 'express 4', express: express4, version: (createRequire(import.meta.url)('express4/package.json') as { version: string }).version },
 ] as const
 
-/** The app's own origin in the tests: requests carry `Host: app.example.com`. */
-export const APP_HOST = 'app.example.com'
-export const APP_ORIGIN = `http://${APP_HOST}`
+export { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS } from '../../../test/support/adapter-suites/fixture.js'
 
-/** Identifies a request by its `x-user` header. */
-export const identifyByHeader = (req: Request) => {
-  const user = req.get('x-user')
-  return user ? { externalCustomerId: user } : null
-}
-
-export interface Fixture {
-  fake: FakePolar
-  /** Sessions the fake issued during the current test, oldest first. */
-  newSessions(): FakeSession[]
-  /** A fresh instance (empty cache) per call, closed after the test. */
-  polar(overrides?: Partial<PolarSessionsOptions<Request>>): PolarSessions<Request>
-  /** Unhandled rejections seen during the current test. */
-  unhandled: unknown[]
-}
-
-/** Starts the fake Polar for the file and checks that no test leaves a rejection unhandled. */
-export function useFixture(): Fixture {
-  const opened: PolarSessions<Request>[] = []
-  const unhandled: unknown[] = []
-  let sessionsBefore = new Set<string>()
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason)
-  }
-  const fixture = {
-    fake: undefined as unknown as FakePolar,
-    newSessions: () => fixture.fake.sessions().filter((session) => !sessionsBefore.has(session.id)),
-    unhandled,
-    polar(overrides: Partial<PolarSessionsOptions<Request>> = {}) {
-      const instance = createPolarSessions<Request>({
-        accessToken: fixture.fake.accessToken,
-        baseUrl: fixture.fake.url,
-        identify: identifyByHeader,
-        allowedReturnOrigins: [APP_ORIGIN],
-        ...overrides,
-      })
-      opened.push(instance)
-      return instance
-    },
-  }
-  beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled)
-    fixture.fake = await startFakePolar()
-    fixture.fake.addCustomer({ externalId: 'usr_1', email: 'jane@example.com', name: 'Jane' })
-  })
-  beforeEach(() => {
-    fixture.fake.clearFaults()
-    fixture.fake.stats.reset()
-    sessionsBefore = new Set(fixture.fake.sessions().map((session) => session.id))
-    unhandled.length = 0
-  })
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((instance) => instance.close()))
-    // Let any stray promise settle before looking.
-    await new Promise((resolve) => setImmediate(resolve))
-    expect(unhandled, 'unhandled rejections').toEqual([])
-  })
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled)
-    await fixture.fake?.close()
-  })
-  return fixture
-}
-
-/** The refused return URLs: off-site, protocol-relative, scheme tricks, backslash, userinfo. */
-export const HOSTILE_RETURN_URLS = [
-  'https://evil.example/',
-  '//evil.example',
-  'https:evil.example',
-  'javascript:alert(1)',
-  '/\\evil.example',
-  'https://app.example.com@evil.example',
-] as const
+/** Starts the fake Polar for the file; fresh instances whose `identify` reads the `x-user` header. */
+export const useFixture = (): Fixture<Request> => useAdapterFixture<Request>((req, name) => req.get(name))

@@ -5,21 +5,11 @@ import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { MAJORS, useFixture } from '../fixtures.test-helpers.js'
 import { polarSession } from '../polar-session/index.js'
+import { VECTOR } from '../../../../test/support/adapter-suites/webhook.js'
 import { polarWebhook } from './index.js'
 
 const fx = useFixture()
 const SECRET = 'whsec_koa-webhook-test-0123456789abcdef'
-// The test vector from reference/polar-api.md.
-const VECTOR = {
-  secret: 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012345',
-  body: '{"type":"customer.deleted","timestamp":"2026-01-01T00:00:00Z","data":{"id":"x"}}',
-  headers: {
-    'webhook-id': '0f0e2c1a-6d7b-4c55-9d8e-1a2b3c4d5e6f',
-    'webhook-timestamp': '1767225600',
-    'webhook-signature': 'v1,wKrfiMS/KQSA/Yo7C7B3LUMgZu5wsHLb5jDHqrL2My4=',
-  },
-  now: () => 1767225600_000,
-}
 
 let customer: FakeCustomer
 beforeAll(() => {

@@ -1,0 +1,9 @@
+import { describe } from 'vitest'
+import { portalSuite } from '../../../../test/support/adapter-suites/portal.js'
+import { harness, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+
+const fx = useFixture()
+
+describe.each(MAJORS)('polarPortal on $major ($version)', ({ Fastify }) => {
+  portalSuite(fx, harness(Fastify))
+})
