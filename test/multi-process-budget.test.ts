@@ -1,7 +1,8 @@
 // The creation budget across processes: four app processes share one Redis and
 // maxCreationsPerMinute: 100. A thousand new users arriving at once must not push more than 100
-// creations a window at Polar (so the fake, limited to 100 a minute like a sandbox organization,
-// never answers 429), and every refused request is a 503 with Retry-After.
+// creations into any minute at Polar (so the fake, limited to 100 a minute like a sandbox
+// organization, its windows opening with the first request, never answers 429), and every
+// refused request is a 503 with Retry-After.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -43,7 +44,7 @@ describeRedis('the creation budget across 4 processes (one Redis)', () => {
     await fake?.close()
   })
 
-  it('1,000 new users at once: at most 100 creations a window reach Polar, no 429, every refusal a 503 with Retry-After', async () => {
+  it('1,000 new users at once: at most 100 creations in any minute reach Polar, no 429, every refusal a 503 with Retry-After', async () => {
     fake.stats.reset()
     // 50 at a time: a 2-core machine running 4 app processes, the fake and this test stays
     // responsive enough for Redis's answers to arrive within their timeout; a count that times out
@@ -58,16 +59,13 @@ describeRedis('the creation budget across 4 processes (one Redis)', () => {
     }
     const served = answers.filter((a) => a.status === 200)
     const refused = answers.filter((a) => a.status !== 200)
-    // Windows are whole minutes of the clock: group what Polar issued by the minute it was issued in.
-    const perWindow = new Map<number, number>()
-    for (const session of fake.sessions()) {
-      const window = Math.floor(Date.parse(session.createdAt) / 60_000)
-      perWindow.set(window, (perWindow.get(window) ?? 0) + 1)
-    }
-    for (const count of perWindow.values()) expect(count).toBeLessThanOrEqual(BUDGET)
+    // However Polar's window falls, it never holds more than the budget: no minute-long span
+    // starting at any creation does.
+    const issued = fake.sessions().map((session) => Date.parse(session.createdAt)).sort((a, b) => a - b)
+    const busiestMinute = Math.max(...issued.map((at) => issued.filter((t) => t >= at && t < at + 60_000).length))
+    expect(busiestMinute).toBeLessThanOrEqual(BUDGET)
     expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(served.length)
     expect(served.length).toBeGreaterThanOrEqual(BUDGET)
-    expect(served.length).toBeLessThanOrEqual(BUDGET * perWindow.size)
     expect(fake.stats.rateLimited).toBe(0)
     for (const answer of refused) {
       expect(answer.status).toBe(503)
@@ -75,6 +73,6 @@ describeRedis('the creation budget across 4 processes (one Redis)', () => {
       expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1)
       expect(Number(answer.retryAfter)).toBeLessThanOrEqual(60)
     }
-    console.info(`[budget] 1,000 new users over 4 processes: ${served.length} served, ${refused.length} refused (503), windows ${[...perWindow.values()].join('+')}`)
+    console.info(`[budget] 1,000 new users over 4 processes: ${served.length} served, ${refused.length} refused (503), busiest minute ${busiestMinute}`)
   }, 60_000)
 })

@@ -75,17 +75,23 @@ describeRedis('Redis at rest (redisStore + encryptionKey)', () => {
     expect(fake.stats.sessionsCreated).toBe(3)
 
     const keys = (await redisCli('--scan', '--pattern', `${PREFIX}*`)).split('\n').filter(Boolean)
-    // 3 sessions + 2 customer generations + this minute's creation count; the locks are released.
+    // 3 sessions + 2 customer generations + the last minute's creation count; the locks are released.
     expect(keys).toHaveLength(6)
-    const counters = keys.filter((key) => /b:[\w-]+:w:\d+$/.test(key))
+    const counters = keys.filter((key) => /b:[\w-]+:count$/.test(key))
     expect(counters).toHaveLength(1)
     expect(keys.filter((k) => k.includes(':lock:'))).toEqual([])
-    const values = await Promise.all(keys.map((key) => redisCli('GET', key)))
+    // The count is a sorted set of opaque members (process id and sequence number), one a creation.
+    const values = await Promise.all(
+      keys.map((key) => (counters.includes(key) ? redisCli('ZRANGE', key, '0', '-1') : redisCli('GET', key))),
+    )
     const dump = [...keys, ...values].join('\n')
-    // Every value is a sealed JWE (the generations too), but the creation count: a bare number.
+    // Every value is a sealed JWE (the generations too), but the creation count.
     for (const [i, value] of values.entries()) {
-      if (counters.includes(keys[i]!)) expect(value.trim()).toBe('3')
-      else expect(Object.keys(JSON.parse(value))).toEqual(['protected', 'iv', 'ciphertext', 'tag'])
+      if (counters.includes(keys[i]!)) {
+        const members = value.trim().split('\n')
+        expect(members).toHaveLength(3)
+        for (const member of members) expect(member).toMatch(/^[\w-]{12}:\d+$/)
+      } else expect(Object.keys(JSON.parse(value))).toEqual(['protected', 'iv', 'ciphertext', 'tag'])
     }
 
     const secrets = [

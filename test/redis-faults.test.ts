@@ -85,8 +85,8 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
 
   const names = (tag: string) => Array.from({ length: 10 }, (_, i) => `${tag}-${i}`)
   const lockKeys = async () => (await keysUnder(admin, PREFIX)).filter((k) => k.includes(':lock:'))
-  /** Sessions and generations: the creation budget's per-minute counters left out. */
-  const sessionKeys = async () => (await keysUnder(admin, PREFIX)).filter((k) => !/:b:[\w-]+:w:\d+$/.test(k))
+  /** Sessions and generations: the creation budget's count left out. */
+  const sessionKeys = async () => (await keysUnder(admin, PREFIX)).filter((k) => !/:b:[\w-]+:count$/.test(k))
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled)

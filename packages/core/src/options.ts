@@ -78,10 +78,11 @@ export interface PolarSessionsOptions<Req = any> {
    */
   maxReturnUrlsPerCustomer?: number
   /**
-   * Cap on requests to Polar per one-minute window (fixed, like Polar's own), across every
-   * process sharing the store (per process with the memory store). Past it, callers without a
-   * still-valid session get 503 `rate_limited` with `Retry-After` (the seconds left in the
-   * window) and Polar receives nothing. Polar's limit belongs to the whole organization, whose
+   * Cap on requests to Polar in any one minute (a sliding window, so that none of Polar's fixed
+   * windows, which open with the first request, can hold more), across every process sharing the
+   * store (per process with the memory store). Past it, callers without a still-valid session
+   * get 503 `rate_limited` with `Retry-After` (the seconds until a slot frees) and Polar receives
+   * nothing. Polar's limit belongs to the whole organization, whose
    * checkouts and other calls need their share. `Infinity` turns the cap off.
    * @default 80% of the server's documented limit: 400 for production (and a custom `baseUrl`), 80 for sandbox
    */

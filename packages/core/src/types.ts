@@ -85,12 +85,14 @@ export interface SessionStore {
    */
   readonly lock?: StoreLock
   /**
-   * Optional, for stores shared by several processes: atomically add one to the counter at
-   * `key` unless it already holds `limit` (creating it with a TTL of `ttlMs`); resolves true
-   * when it was added. The creation budget (`maxCreationsPerMinute`) counts here, so it holds
-   * across processes; without it each process counts on its own.
+   * Optional, for stores shared by several processes: a sliding-window count. Atomically, when
+   * fewer than `limit` were counted at `key` in the last `windowMs`, count one more and resolve
+   * 0; otherwise count nothing and resolve the milliseconds until the count falls below `limit`
+   * (when the entry `limit` places from the newest leaves the window). The creation budget
+   * (`maxCreationsPerMinute`) counts here, so it holds across processes; without it each
+   * process counts on its own. `redisStore` keeps a sorted set stamped with Redis's clock.
    */
-  incrementBelow?(key: string, limit: number, ttlMs: number): Promise<boolean>
+  countInWindow?(key: string, limit: number, windowMs: number): Promise<number>
   /**
    * Optional, for stores shared by several processes: delivers `message` to every subscriber
    * of `channel` (Redis PUBLISH). Invalidations travel this way, so other processes drop

@@ -9,7 +9,7 @@ import { captureLogs } from '../test-support/log-capture.js'
 
 const USERS = Array.from({ length: 40 }, (_, i) => `budget_user_${i}`)
 const SESSION_ROUTE = 'POST /v1/customer-sessions/'
-/** A moment 10 s into a one-minute window. */
+/** The start of a minute on the clock, a little in the future. */
 const WINDOW_START = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000
 let fake: FakePolar
 const logs = captureLogs()
@@ -55,7 +55,7 @@ afterAll(async () => {
 })
 
 describe('maxCreationsPerMinute', () => {
-  it('sends at most the budget in a window; the rest get 503 rate_limited with the seconds left', async () => {
+  it('sends at most the budget in a minute; the rest get 503 rate_limited with the seconds until a slot frees', async () => {
     clockAt(WINDOW_START + 10_000)
     const polar = sessions({ maxCreationsPerMinute: 5 })
     const results = await Promise.all(USERS.slice(0, 8).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
@@ -64,15 +64,34 @@ describe('maxCreationsPerMinute', () => {
     const refused = results.filter((r): r is PolarSessionError => r !== 'ok')
     expect(refused).toHaveLength(3)
     for (const error of refused) {
-      expect(error).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: 50 })
-      expect(error.headers['Retry-After']).toBe('50')
+      expect(error).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: 60 })
+      expect(error.headers['Retry-After']).toBe('60')
     }
-    // One warning for the window, not one per refusal.
-    expect(logs.lines.filter((line) => line.includes('creation budget of this minute is spent'))).toHaveLength(1)
+    // One warning, not one per refusal.
+    expect(logs.lines.filter((line) => line.includes('creation budget of the last minute is spent'))).toHaveLength(1)
 
-    // The next window has a budget again.
+    // Still refused 50 s later, in the next minute of the clock: the five are less than a minute old.
     clockAt(WINDOW_START + 60_000)
+    expect(await outcome(polar.getSession({ externalCustomerId: USERS[7]! }))).toMatchObject({ retryAfter: 10 })
+    // A minute after the five, the budget is back.
+    clockAt(WINDOW_START + 70_000)
     expect(await outcome(polar.getSession({ externalCustomerId: USERS[7]! }))).toBe('ok')
+    expect(posts()).toBe(6)
+  })
+
+  it("counts a sliding minute: bursts either side of a clock minute never share one of Polar's windows", async () => {
+    // Polar's window opens with the first request: one opened at :59 holds :59 to :59 of the
+    // next minute. Counting per clock minute would send 5 at :59 and 5 more at :01.
+    clockAt(WINDOW_START + 59_000)
+    const polar = sessions({ maxCreationsPerMinute: 5 })
+    const late = await Promise.all(USERS.slice(0, 5).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    expect(late).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
+    clockAt(WINDOW_START + 61_000)
+    const early = await Promise.all(USERS.slice(5, 10).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    for (const result of early) expect(result).toMatchObject({ code: 'rate_limited', retryAfter: 58 })
+    expect(posts()).toBe(5)
+    clockAt(WINDOW_START + 119_000)
+    expect(await outcome(polar.getSession({ externalCustomerId: USERS[5]! }))).toBe('ok')
     expect(posts()).toBe(6)
   })
 

@@ -2,6 +2,7 @@ import { PolarSessionError } from '../errors.js'
 import type { StoreCall } from '../reuse/entry-store.js'
 import type { BudgetRefusal } from '../observe/stats.js'
 import type { Logger } from '../types.js'
+import { SlidingWindow } from './sliding-window.js'
 import { TokenWarmup } from './token-warmup.js'
 
 /**
@@ -11,8 +12,13 @@ import { TokenWarmup } from './token-warmup.js'
  */
 export type CreationPurpose = 'interactive' | 'attach'
 
-/** Polar counts requests in fixed one-minute windows. */
+/**
+ * Polar counts requests in fixed one-minute windows that open with the first request; the
+ * budget counts in a sliding minute, so that no window of Polar's can hold more than the budget.
+ */
 export const BUDGET_WINDOW_MS = 60_000
+/** The budget's refusal is logged at most this often. */
+const WARN_EVERY_MS = 60_000
 /** A 429 without a readable `retry-after`: Polar's windows are a minute long. */
 const DEFAULT_BLOCK_SEC = 60
 /**
@@ -29,17 +35,18 @@ const CLOCK_SLACK_MS = 20
  */
 export interface SharedBudget {
   /**
-   * Adds one to the counter at `key` unless it already holds `limit`; true when added. Like
-   * `readBlock`, it makes no call for a request whose store calls already failed (`call`).
+   * Counts one creation at `key` unless `limit` were counted in the last `windowMs`: resolves 0
+   * when counted, else the milliseconds until one would be. Like `readBlock`, it makes no call
+   * for a request whose store calls already failed (`call`).
    */
-  incrementBelow(key: string, limit: number, ttlMs: number, call?: StoreCall): Promise<boolean>
+  countInWindow(key: string, limit: number, windowMs: number, call?: StoreCall): Promise<number>
   /** The time (ms since the epoch) Polar asked every process to wait until, or null. */
   readBlock(key: string, call?: StoreCall): Promise<number | null>
   writeBlock(key: string, until: number, ttlMs: number): Promise<void>
 }
 
 export interface CreationBudgetOptions {
-  /** Polar requests allowed per window; `Infinity` turns counting off (429s still block). */
+  /** Polar requests allowed in any minute (a sliding window); `Infinity` turns counting off (429s still block). */
   maxPerMinute: number
   /** Share of `maxPerMinute` that `attach` creations may use, 0 to 1. */
   attachShare: number
@@ -57,7 +64,7 @@ export interface CreationBudgetOptions {
 /**
  * Spends Polar's rate limit, which belongs to the whole organization, deliberately: every
  * request to Polar is admitted here first. It is refused (503 `rate_limited`, `Retry-After`)
- * when this window's budget is spent (`attach` creations already at their share), or while
+ * when the last minute's budget is spent (`attach` creations already at their share), or while
  * Polar's last 429 asks everyone to wait. Refusals cost Polar nothing; the session cache then
  * serves a still-valid session when it has one. After a quiet spell, one request goes first
  * (see {@link TokenWarmup}).
@@ -66,9 +73,9 @@ export class CreationBudget {
   readonly #options: CreationBudgetOptions
   readonly #attachLimit: number
   #blockedUntil = 0
-  #window = -1
-  #localCount = 0
-  #warnedWindow = -1
+  /** This process's own count: all of it without a shared store, else while the store fails. */
+  readonly #local = new SlidingWindow(BUDGET_WINDOW_MS)
+  #lastWarnAt = Number.NEGATIVE_INFINITY
   readonly #warmup: TokenWarmup
 
   constructor(options: CreationBudgetOptions) {
@@ -104,23 +111,15 @@ export class CreationBudget {
     this.#warmup.answered(status)
   }
 
-  /** Counts one request in this window's budget; throws `rate_limited` when it is spent. */
+  /** Counts one request in the last minute's budget; throws `rate_limited` when it is spent. */
   async #count(purpose: CreationPurpose, call: StoreCall | undefined): Promise<void> {
     const { shared, maxPerMinute } = this.#options
     const limit = purpose === 'attach' ? this.#attachLimit : maxPerMinute
-    const window = Math.floor(Date.now() / BUDGET_WINDOW_MS)
-    if (window !== this.#window) {
-      this.#window = window
-      this.#localCount = 0
-    }
-    let admitted: boolean
-    if (shared === null) {
-      admitted = this.#countLocally(limit)
-    } else {
-      const key = `${this.#options.scope}:w:${window}`
-      admitted = await shared.incrementBelow(key, limit, BUDGET_WINDOW_MS * 2, call).catch(() => this.#countLocally(limit))
-    }
-    if (!admitted) throw this.#spent(purpose, window)
+    const waitMs =
+      shared === null
+        ? this.#local.take(limit)
+        : await shared.countInWindow(this.#countKey(), limit, BUDGET_WINDOW_MS, call).catch(() => this.#local.take(limit))
+    if (waitMs > 0) throw this.#spent(purpose, waitMs)
   }
 
   /**
@@ -144,10 +143,8 @@ export class CreationBudget {
     return Math.max(0, this.#blockedUntil - Date.now())
   }
 
-  #countLocally(limit: number): boolean {
-    if (this.#localCount >= limit) return false
-    this.#localCount++
-    return true
+  #countKey(): string {
+    return `${this.#options.scope}:count`
   }
 
   #blockKey(): string {
@@ -163,20 +160,21 @@ export class CreationBudget {
     )
   }
 
-  #spent(purpose: CreationPurpose, window: number): PolarSessionError {
+  #spent(purpose: CreationPurpose, waitMs: number): PolarSessionError {
     this.#options.onRefused?.('budget_spent')
-    const secondsLeft = Math.max(1, Math.ceil(((window + 1) * BUDGET_WINDOW_MS - Date.now()) / 1_000))
-    if (this.#warnedWindow !== window) {
-      this.#warnedWindow = window
+    const secondsLeft = Math.max(1, Math.ceil(waitMs / 1_000))
+    const now = Date.now()
+    if (now - this.#lastWarnAt >= WARN_EVERY_MS) {
+      this.#lastWarnAt = now
       this.#options.logger.warn(
         { purpose, maxCreationsPerMinute: this.#options.maxPerMinute, secondsLeft },
-        'polar-session: the creation budget of this minute is spent; refusing new sessions until the next window (logged once a window)',
+        'polar-session: the creation budget of the last minute is spent; refusing new sessions until it frees (logged at most once a minute)',
       )
     }
     const what =
       purpose === 'attach'
-        ? "Attach mode's share of this minute's creation budget (attachBudgetShare)"
-        : "This minute's creation budget (maxCreationsPerMinute)"
+        ? "Attach mode's share of the last minute's creation budget (attachBudgetShare)"
+        : "The last minute's creation budget (maxCreationsPerMinute)"
     return new PolarSessionError('rate_limited', `${what} is spent; try again in ${secondsLeft} s.`, {
       status: 503,
       retryAfter: secondsLeft,

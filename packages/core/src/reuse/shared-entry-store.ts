@@ -55,10 +55,12 @@ export class SharedEntryStore implements EntryStore {
     this.#near = options.nearCacheTtlMs > 0 ? new NearCache(options.nearCacheMax, options.nearCacheTtlMs) : null
     this.lock = store.lock === undefined ? undefined : { acquire: (key, ttlMs, call) => this.#acquire(key, ttlMs, call) }
     this.budget = {
-      incrementBelow: async (key, limit, ttlMs, call) => {
+      countInWindow: async (key, limit, windowMs, call) => {
         // A store that cannot count, or is being skipped, leaves the count to each process.
-        if (store.incrementBelow === undefined || call?.failed === true) throw new Error('the store is not counting')
-        return (await this.#strict('incrementBelow', (s) => s.incrementBelow!(key, limit, ttlMs), call)) === true
+        if (store.countInWindow === undefined || call?.failed === true) throw new Error('the store is not counting')
+        const waitMs = await this.#strict('countInWindow', (s) => s.countInWindow!(key, limit, windowMs), call)
+        if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0) throw new Error('the store answered no count')
+        return waitMs
       },
       readBlock: async (key, call) => {
         if (call?.failed === true) return null

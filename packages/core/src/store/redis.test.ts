@@ -124,11 +124,34 @@ describeRedis('redisStore against a real Redis', () => {
         expect(await store.get('gen')).toBe('first')
       })
 
-      it('incrementBelow: 20 concurrent counts against a limit of 3 add exactly 3, and the key expires', async () => {
-        const added = await Promise.all(Array.from({ length: 20 }, () => store.incrementBelow('count', 3, 60_000)))
-        expect(added.filter(Boolean)).toHaveLength(3)
-        expect(await admin.get(`${prefix}count`)).toBe('3')
+      it('countInWindow: 20 concurrent counts against a limit of 3 add exactly 3; the rest learn when a slot frees', async () => {
+        const waits = await Promise.all(Array.from({ length: 20 }, () => store.countInWindow('count', 3, 60_000)))
+        expect(waits.filter((w) => w === 0)).toHaveLength(3)
+        for (const wait of waits.filter((w) => w !== 0)) {
+          expect(wait).toBeGreaterThan(59_000)
+          expect(wait).toBeLessThanOrEqual(60_000)
+        }
+        expect(await admin.zCard(`${prefix}count`)).toBe(3)
         expect(await admin.pTTL(`${prefix}count`)).toBeGreaterThan(59_000)
+        // Another process's store counts in the same window; a lower limit (attach's share) is
+        // refused at once.
+        const other = redisStore({ client, prefix })
+        expect(await other.countInWindow('count', 3, 60_000)).toBeGreaterThan(0)
+        expect(await other.countInWindow('count', 4, 60_000)).toBe(0)
+        expect(await other.countInWindow('count', 2, 60_000)).toBeGreaterThan(0)
+      })
+
+      it('countInWindow slides: a slot frees when the oldest counted one leaves the window', async () => {
+        expect(await store.countInWindow('slide', 2, 400)).toBe(0)
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        expect(await store.countInWindow('slide', 2, 400)).toBe(0)
+        const wait = await store.countInWindow('slide', 2, 400)
+        expect(wait).toBeGreaterThan(0)
+        expect(wait).toBeLessThanOrEqual(250) // the first leaves 400 ms after it was counted
+        await new Promise((resolve) => setTimeout(resolve, wait + 20))
+        expect(await store.countInWindow('slide', 2, 400)).toBe(0) // the first left; the second still counts
+        expect(await store.countInWindow('slide', 2, 400)).toBeGreaterThan(0)
+        expect(await store.countInWindow('slide', 0, 400)).toBe(400) // a limit of 0 never counts
       })
 
       it('lease: of two concurrent acquires one wins; another store is excluded; release frees it', async () => {
@@ -192,7 +215,7 @@ describeRedis('redisStore against a real Redis', () => {
           expect(raw).not.toContain('portal')
         }
         expect(sealed.lock).toBe(store.lock)
-        expect(typeof sealed.incrementBelow).toBe('function')
+        expect(typeof sealed.countInWindow).toBe('function')
         expect(typeof sealed.publish).toBe('function')
         expect(typeof sealed.subscribe).toBe('function')
         expect(sealed.opTimeoutMs).toBe(store.opTimeoutMs)
@@ -228,7 +251,7 @@ describeRedis('redisStore when Redis fails (a redis-server of this file\'s own)'
             () => store.get('k'),
             () => store.set('k', 'secret-value', 60_000),
             () => store.lock.acquire('k', 1_000),
-            () => store.incrementBelow('c', 5, 60_000),
+            () => store.countInWindow('c', 5, 60_000),
           ]) {
             const error = await attempt().then(() => null, (e: unknown) => e as Error)
             expect(error, outage).toBeInstanceOf(Error)

@@ -43,8 +43,8 @@ export interface RedisStore extends SessionStore {
   readonly lock: StoreLock
   /** `SET … NX PX`: true when stored, false when the key already held a value. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
-  /** Counts for the creation budget: `INCR` and `PEXPIRE` in one script, refused at the limit. */
-  incrementBelow(key: string, limit: number, ttlMs: number): Promise<boolean>
+  /** The creation budget's sliding-window count: a sorted set, one script (see `SessionStore`). */
+  countInWindow(key: string, limit: number, windowMs: number): Promise<number>
   /** `PUBLISH` on `prefix + channel`. */
   publish(channel: string, message: string): Promise<void>
   /** `SUBSCRIBE` to `prefix + channel`, on a connection of its own (the client's `duplicate()`). */
@@ -65,15 +65,27 @@ const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return red
 /** Extends the lock only while it still holds this owner's token (compare-and-extend). */
 const EXTEND_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 /**
- * Adds one to a counter unless it already holds the limit; the first increment sets its expiry.
- * One script, so that a refused request is never counted (a plain INCR would have to be undone).
+ * The creation budget's sliding-window count, in a sorted set scored with Redis's own clock (one
+ * clock for every process): drop what left the window, refuse at the limit with the ms until
+ * a slot frees, else add this creation. One script, so that a refused request is never counted.
  */
-const INCREMENT_BELOW_SCRIPT =
-  "local n = tonumber(redis.call('get', KEYS[1]) or '0') " +
-  "if n >= tonumber(ARGV[1]) then return 0 end " +
-  "redis.call('incr', KEYS[1]) " +
-  "if n == 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end " +
-  'return 1'
+const COUNT_IN_WINDOW_SCRIPT = `
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+if limit <= 0 then return window end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local from = now - window
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', from)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= limit then
+  local at = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+  return math.max(1, tonumber(at[2]) - from)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+`
 
 class TimeoutError extends Error {
   override readonly name = 'TimeoutError'
@@ -113,6 +125,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   }
   const redis = redisCommands(options.client)
   const subscriptions = new Set<() => Promise<void>>()
+  /** Tells this store's budget entries from other processes' (a sorted set needs distinct members). */
+  const instance = randomBytes(9).toString('base64url')
+  let counted = 0
   const stats = { commands: 0, failures: 0 }
 
   /** Races `run` against the timeout; rejects with an error that names only the command. */
@@ -181,9 +196,12 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const reply = await call('SET NX', () => redis.setNxPx(prefix + key, value, ms))
       return reply !== null && reply !== undefined
     },
-    async incrementBelow(key, limit, ttlMs) {
-      const ms = positiveTtl(ttlMs, 'ttlMs')
-      return Number(await call('EVAL', () => redis.eval(INCREMENT_BELOW_SCRIPT, prefix + key, [String(limit), String(ms)]))) === 1
+    async countInWindow(key, limit, windowMs) {
+      const ms = positiveTtl(windowMs, 'windowMs')
+      // Members must differ, or two creations in one millisecond would count once.
+      const member = `${instance}:${++counted}`
+      const args = [String(limit), String(ms), member]
+      return Number(await call('EVAL', () => redis.eval(COUNT_IN_WINDOW_SCRIPT, prefix + key, args)))
     },
     async publish(channel, message) {
       await call('PUBLISH', () => redis.publish(prefix + channel, message))

@@ -45,7 +45,7 @@ type StoredJWE = Pick<FlattenedJWE, 'protected' | 'iv' | 'ciphertext' | 'tag'>
  *
  * Reads never throw for a bad value: garbage, tampering, an unknown `kid` or a value moved
  * to another key all read as a miss (`null`). Errors of the wrapped store pass through
- * unchanged, as do its `lock`, `incrementBelow`, `publish`, `subscribe` and `close`; `setIfAbsent`
+ * unchanged, as do its `lock`, `countInWindow`, `publish`, `subscribe` and `close`; `setIfAbsent`
  * seals like `set`.
  *
  * @throws TypeError when no key is given or a key is shorter than 32 characters.
@@ -128,8 +128,8 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
       ? { subscribe: (channel: string, onMessage: (message: string) => void) => store.subscribe!(channel, onMessage) }
       : {},
     // Counters hold no secret (a count under a hashed key): they pass through unsealed.
-    typeof store.incrementBelow === 'function'
-      ? { incrementBelow: (key: string, limit: number, ttlMs: number) => store.incrementBelow!(key, limit, ttlMs) }
+    typeof store.countInWindow === 'function'
+      ? { countInWindow: (key: string, limit: number, windowMs: number) => store.countInWindow!(key, limit, windowMs) }
       : {},
     // A store that bounds its own calls says so (redisStore); the core reads it through the seal.
     selfBound(store),
