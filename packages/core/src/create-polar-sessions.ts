@@ -164,6 +164,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       telemetry.created()
       return received
     },
+    knownRefusal: (purpose) => budget.knownRefusal(purpose),
   })
   const prefetches = new PrefetchQueue()
   const logPrefetchError = createPrefetchErrorLog(resolved.logger)

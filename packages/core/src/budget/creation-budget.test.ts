@@ -1,10 +1,14 @@
 // The creation budget and Polar's 429, through createPolarSessions against the fake over real
 // HTTP. Time is moved with a mocked Date.now (the fake, in this process, follows it too).
+import { randomUUID } from 'node:crypto'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
+import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
 import { PolarSessionError } from '../errors.js'
 import type { PolarSessionsOptions } from '../options.js'
+import { redisStore } from '../store/redis.js'
+import { describeRedis, REDIS_URL } from '../store/test-redis.js'
 import { captureLogs } from '../test-support/log-capture.js'
 
 const USERS = Array.from({ length: 40 }, (_, i) => `budget_user_${i}`)
@@ -209,5 +213,35 @@ describe("Polar's 429", () => {
     // A breaker opened by those would refuse this for 120 s; the 429's one second is long over.
     clockAt(WINDOW_START + 12_000)
     expect(await outcome(polar.getSession({ externalCustomerId: USERS[5]! }))).toBe('ok')
+  })
+})
+
+describeRedis('a spent budget with redisStore', () => {
+  it('refuses new users before any store work: no lease, no generation, no count, no key written', async () => {
+    const client = createClient({ url: REDIS_URL })
+    await client.connect()
+    const prefix = `budget-test:${randomUUID()}:`
+    const store = redisStore({ client, prefix })
+    const keysWritten = async () => (await client.keys(`${prefix}*`)).length
+    try {
+      const polar = sessions({ store, encryptionKey: randomUUID() + randomUUID(), maxCreationsPerMinute: 2 })
+      for (const user of USERS.slice(0, 2)) await polar.getSession({ externalCustomerId: user })
+      // The first refusal asks Redis (it learns the budget is spent, and until when).
+      expect(await outcome(polar.getSession({ externalCustomerId: USERS[2]! }))).toMatchObject({ code: 'rate_limited' })
+      const keysBefore = await keysWritten()
+      const commandsBefore = store.stats.commands
+
+      const refused = await Promise.all(USERS.slice(3, 13).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+      for (const result of refused) expect(result).toMatchObject({ code: 'rate_limited', status: 503 })
+      expect(posts()).toBe(2)
+      // Each refused page view only looked for a stored session: a GET for it and one for its
+      // customer's generation. Before the known refusal it also took a lease, wrote the
+      // generation, counted in the budget and released the lease.
+      expect(store.stats.commands - commandsBefore).toBe(10 * 2)
+      expect(await keysWritten()).toBe(keysBefore)
+    } finally {
+      await store.close()
+      await client.quit()
+    }
   })
 })

@@ -75,6 +75,11 @@ export class CreationBudget {
   #blockedUntil = 0
   /** This process's own count: all of it without a shared store, else while the store fails. */
   readonly #local = new SlidingWindow(BUDGET_WINDOW_MS)
+  /**
+   * When each purpose's budget was last found spent, until when (ms since the epoch). Nothing
+   * can free a slot sooner: entries leave a sliding window only as they age.
+   */
+  readonly #spentUntil: Record<CreationPurpose, number> = { interactive: 0, attach: 0 }
   #lastWarnAt = Number.NEGATIVE_INFINITY
   readonly #warmup: TokenWarmup
 
@@ -106,6 +111,19 @@ export class CreationBudget {
     if (Date.now() + CLOCK_SLACK_MS < this.#blockedUntil) throw this.#blocked(Date.now())
   }
 
+  /**
+   * A refusal this process already knows of, without asking the store: Polar's 429 is still
+   * in force, or this purpose's budget was found spent and cannot have freed a slot yet. The
+   * session cache asks before any store work, so that page views refused while the budget is
+   * spent cost no lock, generation or count round trips. Null: ask {@link admit}.
+   */
+  knownRefusal(purpose: CreationPurpose): PolarSessionError | null {
+    const now = Date.now()
+    if (now + CLOCK_SLACK_MS < this.#blockedUntil) return this.#blocked(now)
+    const spentUntil = this.#spentUntil[purpose]
+    return now < spentUntil ? this.#spent(purpose, spentUntil - now) : null
+  }
+
   /** Polar answered a request with `status` (null: no answer at all). */
   answered(status: number | null): void {
     this.#warmup.answered(status)
@@ -119,7 +137,14 @@ export class CreationBudget {
       shared === null
         ? this.#local.take(limit)
         : await shared.countInWindow(this.#countKey(), limit, BUDGET_WINDOW_MS, call).catch(() => this.#local.take(limit))
-    if (waitMs > 0) throw this.#spent(purpose, waitMs)
+    if (waitMs > 0) {
+      const until = Date.now() + waitMs
+      // The whole budget spent is attach's share spent too (it is the smaller limit).
+      for (const spent of purpose === 'interactive' ? (['interactive', 'attach'] as const) : (['attach'] as const)) {
+        this.#spentUntil[spent] = Math.max(this.#spentUntil[spent], until)
+      }
+      throw this.#spent(purpose, waitMs)
+    }
   }
 
   /**

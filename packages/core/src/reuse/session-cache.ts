@@ -34,6 +34,8 @@ export interface SessionCacheOptions {
   reuseWindowMs: number
   /** Makes the session at Polar: the HTTP call, plus customer creation when configured. */
   create: (identity: CheckedIdentity, returnUrl: string | null, purpose: CreationPurpose, call: StoreCall) => Promise<ReceivedSession>
+  /** A refusal known before any store work (the creation budget's), or null to go ahead. */
+  knownRefusal?: (purpose: CreationPurpose) => Error | null
 }
 
 /** One request for a session, as the core has checked and keyed it. */
@@ -222,6 +224,9 @@ export class SessionCache {
    */
   async #create(request: SessionRequest, stale: CachedEntry | null, call: StoreCall): Promise<CachedEntry> {
     const { identity, returnUrl, keys, minRemainingMs, purpose } = request
+    // While the budget is known to be spent, a page view costs no lease, generation or count.
+    const refused = this.#options.knownRefusal?.(purpose)
+    if (refused !== undefined && refused !== null) return this.#onCreateFailed(refused, keys, stale)
     let release: (() => Promise<void>) | null = null
     if (this.#store.lock !== undefined) {
       // Wait while another process's leader works, up to its whole budget: three calls to Polar
