@@ -48,6 +48,28 @@ describe('CustomerSession printing', () => {
     expect(text).not.toContain('jane%40example.com')
   })
 
+  it.each([
+    ['util.inspect', () => inspect(session.customer, { depth: 10 })],
+    ['JSON.stringify', () => JSON.stringify(session.customer)],
+    ['JSON.stringify nested', () => JSON.stringify({ customer: session.customer })],
+  ])('session.customer alone: %s hides the email, keeps the rest', (_name, print) => {
+    const text = print()
+    expect(text).not.toContain('jane@example.com')
+    expect(text).toContain('j…@example.com')
+    expect(text).toContain('cus')
+  })
+
+  it('session.customer reads as the customer, and is frozen', () => {
+    expect(session.customer.email).toBe('jane@example.com')
+    // Its own keys are the customer's fields; the printed forms are not among them.
+    expect(Object.keys(session.customer)).toEqual(['id', 'type', 'email', 'emailVerified', 'name', 'externalId', 'organizationId', 'metadata', 'createdAt'])
+    expect({ ...session.customer }).toMatchObject({ id: 'cus', email: 'jane@example.com' })
+    expect(Object.isFrozen(session.customer)).toBe(true)
+    expect(() => {
+      ;(session.customer as { email: string }).email = 'x'
+    }).toThrow(TypeError)
+  })
+
   it('keeps what helps debugging', () => {
     expect(JSON.parse(JSON.stringify(session))).toMatchObject({
       id: 'ses_1',
