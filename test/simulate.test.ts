@@ -90,7 +90,7 @@ describe.concurrent('capacity simulation', { timeout: 60_000 }, () => {
 
   it("answers page views it replays exactly as the core would, through budget refusals and Polar's 429s", async () => {
     // Our budget above Polar's limit: refusals of every cause, and still-valid sessions served.
-    const args = ['--customers', '3000', '--billing', '0.2', '--max-per-minute', '20', '--polar-limit', '12']
+    const args = ['--customers', '3000', '--billing', '0.2', '--max-per-minute', '20', '--polar-limit', '8']
     const [replayed, direct] = await Promise.all([eagerDay(...args), eagerDay(...args, '--no-replay')])
     expect(replayed.attach.replayed).toBeGreaterThan(replayed.attach.pageViews / 2)
     expect(direct.attach.replayed).toBe(0)

@@ -82,8 +82,13 @@ export async function findCapacity({ runAt, known = [], limit, start, maxRuns = 
       n = lo > 0 ? Math.max(gridUp(lo), gridFloor((lo + hi) / 2)) : gridDown(hi)
     const result = await runAt(n)
     runs.set(n, result)
-    // After a refused run, bisect (or step down) instead.
-    guess = refusalFree(result) ? nextGuess(result, n, limit) : undefined
+    // Refused within 6% of a run that held: the estimate that chose it errs by a few percent, so
+    // the answer is most often the step just below it; further off, bisect. A `start` that held
+    // is another rate's capacity, which this one barely differs from: try the step above it.
+    if (!refusalFree(result)) {
+      const { lo: below } = bounds()
+      guess = below > 0 && n - below <= 0.06 * n && gridDown(n) > below ? gridDown(n) : undefined
+    } else guess = made === 0 && start !== undefined && n === gridFloor(start) ? gridUp(n) : nextGuess(result, n, limit)
     if (guess === undefined) stalls = 0
   }
 }

@@ -93,7 +93,8 @@ function bodyWriter(template) {
 
 /**
  * Returns { fetch, stats }. `stats.perMinute[m]` counts the sessions created in virtual minute
- * `m` (minutes since `day0`); `stats.lastToken` is the token of the latest 201, which the
+ * `m` (minutes since `day0`), `stats.perSecond[s]` those in second `s` (the busiest 60 s, which
+ * the sliding budget and Polar's windows see, are read from it); `stats.lastToken` is the token of the latest 201, which the
  * runner compares with what the core handed out.
  */
 export function cannedPolar({
@@ -112,6 +113,7 @@ export function cannedPolar({
     answered429: 0,
     malformed: 0,
     perMinute: new Uint32Array(minutes),
+    perSecond: new Uint32Array(minutes * 60),
     lastToken: null,
   }
   let windowStart = Number.NEGATIVE_INFINITY
@@ -152,6 +154,7 @@ export function cannedPolar({
     windowCount++
     stats.created++
     stats.perMinute[Math.floor((now - day0) / 60_000)]++
+    stats.perSecond[Math.floor((now - day0) / 1_000)]++
     const ext = body.external_customer_id
     const email = `${ext}@example.com`
     const token = sessionToken(++sessions)

@@ -80,7 +80,7 @@ export function renderTable(results) {
   for (const [what, count] of faults) if (count > 0) out.push(`!! ${count} ${what}`)
   out.push(
     '',
-    `@ ${headline}: one day of ${n0(c.customers)} customers. peak/min: sessions created in the busiest virtual minute.`,
+    `@ ${headline}: one day of ${n0(c.customers)} customers. peak/min: sessions created in the busiest 60 s (wherever they start: the sliding budget's view, and the worst a window of Polar's can hold).`,
     'clicks refused: billing clicks answered with an error; pages w/o session: page views whose attach creation was refused',
     `(one page view per ${t.pageViewEveryMin} min of a visit is simulated). refused by: our budget / our block after a Polar 429 / Polar's 429.`,
     'capacity/day: the most customers a day with zero refusals (two significant figures); refusals at: the next step up, which had some.',
