@@ -95,7 +95,7 @@ class TimeoutError extends Error {
  * A session store over Redis (single node or Cluster, node-redis or ioredis): `GET`, `SET … PX`,
  * `DEL` under a prefix; a lease per key (`SET … NX PX` with a random owner token, extended and
  * released by compare-and-set Lua scripts) so that one process at a time creates a session;
- * `INCR`-based counting for the creation budget; and pub/sub for invalidations.
+ * a sliding-window count (a sorted set) for the creation budget; and pub/sub for invalidations.
  *
  * Every call is bounded by `opTimeoutMs` and rejects on failure, with a message that names the
  * command and never a key or a value. What the core does about it is in `docs/redis.md`: in
