@@ -6,9 +6,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { describeRedis, REDIS_URL } from '../packages/core/src/store/test-redis.js'
-import { deleteUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
-import { startWorker, stopWorker, type Worker } from './fixtures/workers.js'
+import { describeRedis, REDIS_URL } from '../packages/core/src/test-support/redis.js'
+import { deleteUnder, openAdmin, type Admin } from './support/redis-admin.js'
+import { startWorker, stopWorker, type Worker } from './support/workers.js'
 
 const PREFIX = `polar-session-test:budget:${randomUUID()}:`
 const USERS = Array.from({ length: 1_000 }, (_, i) => `budget-user-${i}`)

@@ -4,9 +4,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { signWebhook, startFakePolar, type FakeCustomer, type FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { describeRedis, REDIS_URL } from '../packages/core/src/store/test-redis.js'
-import { deleteUnder, keysUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
-import { isAlive, startWorker, stopWorker, type Worker } from './fixtures/workers.js'
+import { describeRedis, REDIS_URL } from '../packages/core/src/test-support/redis.js'
+import { deleteUnder, keysUnder, openAdmin, type Admin } from './support/redis-admin.js'
+import { isAlive, startWorker, stopWorker, type Worker } from './support/workers.js'
 
 const PREFIX = `polar-session-test:multi-process:${randomUUID()}:`
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`

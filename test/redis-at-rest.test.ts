@@ -8,9 +8,9 @@ import { redisStore } from '@polar-session/core/redis'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { KeyDeriver } from '../packages/core/src/reuse/keys.js'
-import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/store/test-redis.js'
+import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/test-support/redis.js'
 import { validateIdentity } from '../packages/core/src/validate-identity.js'
-import { deleteUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
+import { deleteUnder, openAdmin, type Admin } from './support/redis-admin.js'
 
 const PREFIX = `polar-session-test:at-rest:${randomUUID()}:`
 const KEY_OLD = randomBytes(32).toString('base64')

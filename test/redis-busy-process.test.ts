@@ -8,9 +8,9 @@ import { redisStore } from '@polar-session/core/redis'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/store/test-redis.js'
-import { deleteUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
-import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy.js'
+import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/test-support/redis.js'
+import { deleteUnder, openAdmin, type Admin } from './support/redis-admin.js'
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
 
 const PREFIX = `polar-session-test:busy:${randomUUID()}:`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -8,9 +8,9 @@ import { signWebhook, startFakePolar, type FakePolar } from '@polar-session/test
 import { Cluster } from 'ioredis'
 import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { isCI } from '../packages/core/src/store/test-redis.js'
+import { isCI } from '../packages/core/src/test-support/redis.js'
 import { redisBinariesAvailable, startRedisCluster, type RedisCluster } from '../packages/core/src/test-support/redis-servers.js'
-import { startWorker, stopWorker, type Worker } from './fixtures/workers.js'
+import { startWorker, stopWorker, type Worker } from './support/workers.js'
 
 const available = await redisBinariesAvailable()
 if (!available && !isCI()) console.warn('redis-server/redis-cli not found: skipping the Redis Cluster suite')

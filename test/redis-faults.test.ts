@@ -11,11 +11,11 @@ import express from 'express'
 import type { Server } from 'node:http'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/store/test-redis.js'
+import { describeRedis, REDIS_HOST, REDIS_PORT } from '../packages/core/src/test-support/redis.js'
 import { STORE_COOLDOWN_MS } from '../packages/core/src/reuse/store-breaker.js'
 import { handleWebhook } from '../packages/core/src/webhook/handler.js'
-import { deleteUnder, keysUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
-import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy.js'
+import { deleteUnder, keysUnder, openAdmin, type Admin } from './support/redis-admin.js'
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
 
 const PREFIX = `polar-session-test:faults:${randomUUID()}:`
 const ENCRYPTION_KEY = randomBytes(32).toString('base64')

@@ -15,9 +15,9 @@ import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { STORE_BREAKER_THRESHOLD, STORE_COOLDOWN_MS } from '../packages/core/src/reuse/store-breaker.js'
-import { describeRedis, REDIS_URL } from '../packages/core/src/store/test-redis.js'
+import { describeRedis, REDIS_URL } from '../packages/core/src/test-support/redis.js'
 import { startPrivateRedis, type PrivateRedis } from '../packages/core/src/test-support/redis-servers.js'
-import { deleteUnder, openAdmin, type Admin } from './fixtures/redis-admin.js'
+import { deleteUnder, openAdmin, type Admin } from './support/redis-admin.js'
 
 const PREFIX = `polar-session-test:near:${randomUUID()}:`
 const KEY = randomBytes(32).toString('base64')

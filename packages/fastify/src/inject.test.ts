@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { APP_HOST } from '../../../test/support/adapter-suites/fixture.js'
 import { delivery, WEBHOOK_SECRET } from '../../../test/support/adapter-suites/webhook.js'
-import { MAJORS, useFixture } from './fixtures.test-helpers.js'
+import { MAJORS, useFixture } from './test-support/fixtures.js'
 import { polarPortal, polarSession, polarWebhook } from './index.js'
 
 const fx = useFixture()

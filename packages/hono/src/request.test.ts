@@ -5,7 +5,7 @@ import type { PolarSessions } from '@polar-session/core'
 import type { Context } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { delivery, WEBHOOK_SECRET } from '../../../test/support/adapter-suites/webhook.js'
-import { honoApp, MAJORS, useFixture } from './fixtures.test-helpers.js'
+import { honoApp, MAJORS, useFixture } from './test-support/fixtures.js'
 import { polarPortal, polarSession, polarWebhook } from './index.js'
 
 const fx = useFixture()

@@ -10,7 +10,7 @@ import {
   call,
   createSession,
   rawRequest,
-} from './http.test-helpers.js'
+} from './test-support/http.js'
 import { generatePolarToken } from './token.js'
 
 let fake: FakePolar

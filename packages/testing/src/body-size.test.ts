@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect } from 'node:net'
 import { startFakePolar } from './server.js'
 import type { FakePolar } from './types.js'
-import { ROUTE_NOT_FOUND_BODY, call, createSession, rawRequest } from './http.test-helpers.js'
+import { ROUTE_NOT_FOUND_BODY, call, createSession, rawRequest } from './test-support/http.js'
 
 // Polar's MaxBodySizeMiddleware: decided on the headers, before the rate limit and the token
 // check, after the Polar-Version check; the body is never read. Bodies are json.dumps output.

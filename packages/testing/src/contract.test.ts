@@ -3,7 +3,7 @@ import { ANSWER_OBSERVER, type ObservedAnswer } from './answer-observer.js'
 import { startFakePolar } from './server.js'
 import { checkAnswer, checkAnswers } from './test-support/openapi-contract.js'
 import type { FakePolar } from './types.js'
-import { call, createSession, rawRequest } from './http.test-helpers.js'
+import { call, createSession, rawRequest } from './test-support/http.js'
 
 // The OpenAPI contract check (test-support/openapi-contract.ts) runs after every test file of
 // the repository over every answer a fake wrote. Here: that it can fail, and that every kind of

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import type { FakePolar } from './types.js'
-import { INSUFFICIENT_SCOPE_BODY, NOT_FOUND_BODY, UUID4, call, createSession } from './http.test-helpers.js'
+import { INSUFFICIENT_SCOPE_BODY, NOT_FOUND_BODY, UUID4, call, createSession } from './test-support/http.js'
 
 type Json = Record<string, any>
 

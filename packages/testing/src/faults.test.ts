@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { request as httpRequest } from 'node:http'
 import { startFakePolar } from './server.js'
 import type { FakePolar } from './types.js'
-import { call, createSession, headerNames, micros, rawRequest } from './http.test-helpers.js'
+import { call, createSession, headerNames, micros, rawRequest } from './test-support/http.js'
 
 type Json = Record<string, any>
 

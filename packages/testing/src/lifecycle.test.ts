@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import { FakeInputError } from './state.js'
 import type { FakePolar } from './types.js'
-import { INVALID_TOKEN_BODY, TIMESTAMP, UNAUTHORIZED_BODY, call, createSession, micros } from './http.test-helpers.js'
+import { INVALID_TOKEN_BODY, TIMESTAMP, UNAUTHORIZED_BODY, call, createSession, micros } from './test-support/http.js'
 
 type Json = Record<string, any>
 

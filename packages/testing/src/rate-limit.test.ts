@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { startFakePolar } from './server.js'
 import { PolarRateLimiter } from './rate-limit.js'
 import type { FakePolar, FakePolarOptions } from './types.js'
-import { call, createSession, headerNames } from './http.test-helpers.js'
+import { call, createSession, headerNames } from './test-support/http.js'
 import { generatePolarToken } from './token.js'
 
 const open: FakePolar[] = []

@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { startFakePolar } from './server.js'
 import type { FakePolar } from './types.js'
-import { call, createSession, rawRequest } from './http.test-helpers.js'
+import { call, createSession, rawRequest } from './test-support/http.js'
 
 let fake: FakePolar
 beforeEach(async () => {

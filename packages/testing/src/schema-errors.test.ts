@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import type { FakePolar } from './types.js'
-import { call, createSession } from './http.test-helpers.js'
+import { call, createSession } from './test-support/http.js'
 
 // Schema-level 422s (RequestValidationError) as Polar's pydantic models produce them, for the
 // checks that go beyond a field's type: NUL characters, email deliverability, team owners.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import type { FakeCustomer, FakePolar } from './types.js'
-import { TIMESTAMP, UUID4, call, createSession, micros, rawRequest } from './http.test-helpers.js'
+import { TIMESTAMP, UUID4, call, createSession, micros, rawRequest } from './test-support/http.js'
 
 type Json = Record<string, any>
 

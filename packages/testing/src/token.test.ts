@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakePolar } from './server.js'
 import { base62Checksum, crc32, generatePolarToken, isValidPolarToken, parsePolarToken } from './token.js'
 import type { FakePolar } from './types.js'
-import { createSession } from './http.test-helpers.js'
+import { createSession } from './test-support/http.js'
 
 describe('token format', () => {
   it('computes the CRC-32 zlib computes', () => {

@@ -8,7 +8,7 @@ import { createPolarSessions, type PolarSessions } from '../create-polar-session
 import { PolarSessionError } from '../errors.js'
 import type { PolarSessionsOptions } from '../options.js'
 import { redisStore } from '../store/redis.js'
-import { describeRedis, REDIS_URL } from '../store/test-redis.js'
+import { describeRedis, REDIS_URL } from '../test-support/redis.js'
 import { captureLogs } from '../test-support/log-capture.js'
 
 const USERS = Array.from({ length: 40 }, (_, i) => `budget_user_${i}`)

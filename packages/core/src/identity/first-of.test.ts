@@ -6,7 +6,7 @@ import { fromUser } from './from-user.js'
 import { fromJwt } from './jwt.js'
 import type { HttpRequestLike } from './read-header.js'
 import type { IdentityResolver } from './resolver.js'
-import { hmacSecret, nowSec, sign } from './jwt.test-helpers.js'
+import { hmacSecret, nowSec, sign } from '../test-support/jwt.js'
 
 const anonymous = (): IdentifyResult => null
 

@@ -2,8 +2,8 @@ import type { FetchImplementation } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PolarSessionError } from '../errors.js'
 import { fromJwt } from './jwt.js'
-import { bearer, closedPort, expectInvalidToken, keyPair, sign, startJwksServer } from './jwt.test-helpers.js'
-import type { JwksServer, TestKeyPair } from './jwt.test-helpers.js'
+import { bearer, closedPort, expectInvalidToken, keyPair, sign, startJwksServer } from '../test-support/jwt.js'
+import type { JwksServer, TestKeyPair } from '../test-support/jwt.js'
 
 const ISSUER = 'https://issuer.example/'
 let rsa: TestKeyPair

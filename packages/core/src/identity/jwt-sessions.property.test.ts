@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
 import { PolarSessionError } from '../errors.js'
 import { fromJwt } from './jwt.js'
-import { bearer, hmacSecret, sign } from './jwt.test-helpers.js'
+import { bearer, hmacSecret, sign } from '../test-support/jwt.js'
 
 // JWT → identity → session, end to end against the fake: every request gets the session of
 // its own identity, never another's, and ids the rules refuse never reach Polar.

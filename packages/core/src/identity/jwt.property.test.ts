@@ -4,7 +4,7 @@ import { PolarSessionError } from '../errors.js'
 import { fromJwt } from './jwt.js'
 import type { HttpRequestLike } from './read-header.js'
 import type { IdentityResolver } from './resolver.js'
-import { bearer, hmacSecret, sign } from './jwt.test-helpers.js'
+import { bearer, hmacSecret, sign } from '../test-support/jwt.js'
 
 const RESERVED = new Set(['sub', 'exp', 'nbf', 'iat', 'iss', 'aud'])
 

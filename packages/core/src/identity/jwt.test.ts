@@ -8,8 +8,8 @@ import type { FromJwtOptions } from './jwt.js'
 import type { HttpRequestLike } from './read-header.js'
 import type { IdentityResolver } from './resolver.js'
 import type { Identify } from '../types.js'
-import { bearer, expectInvalidToken, hmacSecret, keyPair, nodeReq, nowSec, sign } from './jwt.test-helpers.js'
-import type { TestKeyPair } from './jwt.test-helpers.js'
+import { bearer, expectInvalidToken, hmacSecret, keyPair, nodeReq, nowSec, sign } from '../test-support/jwt.js'
+import type { TestKeyPair } from '../test-support/jwt.js'
 
 let secret: Uint8Array
 let rsa: TestKeyPair

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
 import { PolarSessionError } from '../errors.js'
 import type { PolarSessionsOptions } from '../options.js'
-import { json, SECRETS, sessionJson, startServer, type ScriptedServer } from '../polar/test-server.test-helpers.js'
+import { json, SECRETS, sessionJson, startServer, type ScriptedServer } from '../test-support/polar-test-server.js'
 import { captureLogs, findLeak } from '../test-support/log-capture.js'
 
 /** A pull reader: `collect()` on demand. */

@@ -14,7 +14,7 @@ import {
   testOptions,
   type Responder,
   type ScriptedServer,
-} from './test-server.test-helpers.js'
+} from '../test-support/polar-test-server.js'
 
 const INVALID_TOKEN = {
   error: 'invalid_token',

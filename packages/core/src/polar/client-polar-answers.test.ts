@@ -2,7 +2,7 @@ import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PolarSessionError } from '../errors.js'
 import { createPolarClient, type CreateSessionInput } from './index.js'
-import { errorText, rejection, testOptions } from './test-server.test-helpers.js'
+import { errorText, rejection, testOptions } from '../test-support/polar-test-server.js'
 
 // The client against what Polar really sends, as @polar-session/testing's fake reproduces it
 // from Polar's server source: answers whose mapping the scripted-server tests cannot vouch for.

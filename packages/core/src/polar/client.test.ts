@@ -18,7 +18,7 @@ import {
   startServer,
   testOptions,
   type ScriptedServer,
-} from './test-server.test-helpers.js'
+} from '../test-support/polar-test-server.js'
 
 let server: ScriptedServer
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { PolarSessionError } from '../errors.js'
 import { parseCustomer } from './index.js'
-import { CUSTOMER_UUID, customerJson, EMAIL, errorText, ORG_UUID } from './test-server.test-helpers.js'
+import { CUSTOMER_UUID, customerJson, EMAIL, errorText, ORG_UUID } from '../test-support/polar-test-server.js'
 
 function fails(value: unknown): PolarSessionError {
   try {

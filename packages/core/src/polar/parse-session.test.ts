@@ -13,7 +13,7 @@ import {
   startServer,
   testOptions,
   type ScriptedServer,
-} from './test-server.test-helpers.js'
+} from '../test-support/polar-test-server.js'
 
 const FIELDS = [
   'created_at',

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startPrivateRedis, type PrivateRedis } from '../test-support/redis-servers.js'
 import { redisStore, type RedisLikeClient, type RedisStore } from './redis.js'
 import { sealedStore } from './sealed.js'
-import { describeRedis, REDIS_URL } from './test-redis.js'
+import { describeRedis, REDIS_URL } from '../test-support/redis.js'
 
 /** Unique to this run of this file; everything under it is deleted in afterAll. */
 const PREFIX = `polar-session-test:${randomUUID()}:`

@@ -2,7 +2,7 @@
 import type { Request } from 'express'
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarPortal } from '../polar-portal/index.js'
 import { polarSession } from './index.js'
 

@@ -3,7 +3,7 @@ import type { Request } from 'express'
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { polarSession } from '../polar-session/index.js'
-import { MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { MAJORS, useFixture } from '../test-support/fixtures.js'
 import { VECTOR } from '../../../../test/support/adapter-suites/webhook.js'
 import { polarWebhook } from './index.js'
 

@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
 import { portalSuite } from '../../../../test/support/adapter-suites/portal.js'
-import { harness, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { harness, MAJORS, useFixture } from '../test-support/fixtures.js'
 
 const fx = useFixture()
 

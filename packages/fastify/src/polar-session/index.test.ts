@@ -1,7 +1,7 @@
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { sessionSuite } from '../../../../test/support/adapter-suites/session.js'
-import { appMaker, harness, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { appMaker, harness, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarSession } from './index.js'
 
 const fx = useFixture()

@@ -2,7 +2,7 @@ import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { delivery, WEBHOOK_SECRET, webhookSuite } from '../../../../test/support/adapter-suites/webhook.js'
 import type { FakeCustomer } from '@polar-session/testing'
-import { appMaker, harness, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { appMaker, harness, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarWebhook } from './index.js'
 
 const fx = useFixture()

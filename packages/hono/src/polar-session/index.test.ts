@@ -1,7 +1,7 @@
 import { PolarSessionError } from '@polar-session/core'
 import { describe, expect, it } from 'vitest'
 import { sessionSuite } from '../../../../test/support/adapter-suites/session.js'
-import { harness, honoApp, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { harness, honoApp, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarSession } from './index.js'
 
 const fx = useFixture()

@@ -1,7 +1,7 @@
 import type { FakeCustomer } from '@polar-session/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { delivery, WEBHOOK_SECRET, webhookSuite } from '../../../../test/support/adapter-suites/webhook.js'
-import { harness, honoApp, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { harness, honoApp, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarWebhook } from './index.js'
 
 const fx = useFixture()

@@ -2,7 +2,7 @@ import { PolarSessionError } from '@polar-session/core'
 import Router from '@koa/router'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarPortal } from './index.js'
 
 const fx = useFixture()

@@ -3,7 +3,7 @@ import Router from '@koa/router'
 import type { Middleware } from 'koa'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS, MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarSession } from './index.js'
 
 const fx = useFixture()

@@ -3,7 +3,7 @@ import Router from '@koa/router'
 import type { Middleware } from 'koa'
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MAJORS, useFixture } from '../fixtures.test-helpers.js'
+import { MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarPortal } from '../polar-portal/index.js'
 import { polarSession } from './index.js'
 

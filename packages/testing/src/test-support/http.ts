@@ -3,7 +3,7 @@
 
 import { request as httpRequest } from 'node:http'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { FakePolar } from './types.js'
+import type { FakePolar } from '../types.js'
 
 export interface Reply {
   status: number

@@ -3,7 +3,7 @@
 // adapter suites in test/support/adapter-suites share).
 import { createRequire } from 'node:module'
 import Koa3, { type Context } from 'koa'
-import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
+import { type Fixture, useAdapterFixture } from '../../../../test/support/adapter-suites/fixture.js'
 
 const require = createRequire(import.meta.url)
 /**
@@ -18,7 +18,7 @@ export const MAJORS = [
   { major: 'koa 2', Koa: Koa2, version: (require('koa2/package.json') as { version: string }).version },
 ] as const
 
-export { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS } from '../../../test/support/adapter-suites/fixture.js'
+export { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS } from '../../../../test/support/adapter-suites/fixture.js'
 
 /** Starts the fake Polar for the file; fresh instances whose `identify` reads the `x-user` header. */
 export const useFixture = (): Fixture<Context> => useAdapterFixture<Context>((ctx, name) => ctx.get(name))

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net'
 import { inspect } from 'node:util'
 import type { Logger } from '../types.js'
-import type { PolarClientOptions } from './types.js'
+import type { PolarClientOptions } from '../polar/types.js'
 
 export interface RecordedRequest {
   method: string

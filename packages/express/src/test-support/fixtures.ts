@@ -3,7 +3,7 @@
 // adapter suites in test/support/adapter-suites share).
 import { createRequire } from 'node:module'
 import express5, { type Request } from 'express'
-import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
+import { type Fixture, useAdapterFixture } from '../../../../test/support/adapter-suites/fixture.js'
 
 /**
  * `express4` is an npm alias of express@4 (CommonJS, no types of its own): required directly,
@@ -17,7 +17,7 @@ export const MAJORS = [
   { major: 'express 4', express: express4, version: (createRequire(import.meta.url)('express4/package.json') as { version: string }).version },
 ] as const
 
-export { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS } from '../../../test/support/adapter-suites/fixture.js'
+export { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS } from '../../../../test/support/adapter-suites/fixture.js'
 
 /** Starts the fake Polar for the file; fresh instances whose `identify` reads the `x-user` header. */
 export const useFixture = (): Fixture<Request> => useAdapterFixture<Request>((req, name) => req.get(name))

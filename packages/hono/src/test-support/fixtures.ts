@@ -8,9 +8,9 @@ import type { SessionTarget } from '@polar-session/core/adapter'
 import { getRequestListener } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
-import { type Harness, PAGES, type SuiteApp } from '../../../test/support/adapter-suites/harness.js'
-import { polarPortal, polarSession, polarWebhook, type PolarSessionEnv } from './index.js'
+import { type Fixture, useAdapterFixture } from '../../../../test/support/adapter-suites/fixture.js'
+import { type Harness, PAGES, type SuiteApp } from '../../../../test/support/adapter-suites/harness.js'
+import { polarPortal, polarSession, polarWebhook, type PolarSessionEnv } from '../index.js'
 
 // hono exports no ./package.json: read it beside the resolved entry.
 const honoEntry = fileURLToPath(import.meta.resolve('hono'))

@@ -1,6 +1,6 @@
 /**
  * Shared fixtures for the identity tests: real keys generated per run, token signing, and a
- * loopback JWKS server. Not part of the build (`*.test-helpers.ts` is excluded).
+ * loopback JWKS server. Not part of the build (`src/test-support/` is excluded).
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'

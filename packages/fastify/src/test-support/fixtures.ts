@@ -4,9 +4,9 @@ import { createRequire } from 'node:module'
 import type { PolarSessions } from '@polar-session/core'
 import Fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterEach } from 'vitest'
-import { type Fixture, useAdapterFixture } from '../../../test/support/adapter-suites/fixture.js'
-import { PAGES, type AppSpec, type Harness, type SuiteApp } from '../../../test/support/adapter-suites/harness.js'
-import { polarPortal, polarSession, polarWebhook } from './index.js'
+import { type Fixture, useAdapterFixture } from '../../../../test/support/adapter-suites/fixture.js'
+import { PAGES, type AppSpec, type Harness, type SuiteApp } from '../../../../test/support/adapter-suites/harness.js'
+import { polarPortal, polarSession, polarWebhook } from '../index.js'
 
 const require = createRequire(import.meta.url)
 /** `fastify4` is an npm alias of fastify@4: typed as the Fastify 5 factory, whose surface the tests share. */
