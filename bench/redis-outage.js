@@ -19,14 +19,21 @@ let next = 0
 async function measure(kind, outage) {
   const client =
     kind === 'node-redis'
-      ? await createClient({ url: redis.url }).on('error', () => {}).connect()
+      ? await createClient({ url: redis.url })
+          .on('error', () => {})
+          .connect()
       : await new Promise((resolve) => {
           const c = new Redis(redis.url)
           c.on('error', () => {})
           c.once('ready', () => resolve(c))
         })
   const store = redisStore({ client, prefix: `${kind}:${outage}:` })
-  const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, store, encryptionKey: 'k'.repeat(32) })
+  const polar = createPolarSessions({
+    accessToken: fake.accessToken,
+    baseUrl: fake.url,
+    store,
+    encryptionKey: 'k'.repeat(32),
+  })
   const timed = async (user) => {
     const start = performance.now()
     await polar.getSession({ externalCustomerId: user })
@@ -66,7 +73,8 @@ async function measure(kind, outage) {
 }
 
 const rows = []
-for (const kind of ['node-redis', 'ioredis']) for (const outage of ['paused', 'stopped']) rows.push(await measure(kind, outage))
+for (const kind of ['node-redis', 'ioredis'])
+  for (const outage of ['paused', 'stopped']) rows.push(await measure(kind, outage))
 await redis.stop()
 await fake.close()
 const f = (x) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(1)) : x)
@@ -82,10 +90,16 @@ async function privateRedis() {
       server.close(() => resolve(port))
     })
   })
-  const cli = (...args) => execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  const cli = (...args) =>
+    execFileSync('redis-cli', ['-p', String(port), ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
   let child
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    })
     for (let i = 0; i < 100; i++) {
       try {
         if (cli('PING') === 'PONG') return

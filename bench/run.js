@@ -25,18 +25,58 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const CFG = QUICK
   ? {
-      quick: true, runs: 2, durationS: 1, warmS: 0.5, connections: 50, users: 100, portalUsers: 10,
-      burst: 1000, burstUsers: 100, latencyMs: 50, rateVisits: 1000, rateRuns: 1, burstRuns: 2, coldRuns: 2,
+      quick: true,
+      runs: 2,
+      durationS: 1,
+      warmS: 0.5,
+      connections: 50,
+      users: 100,
+      portalUsers: 10,
+      burst: 1000,
+      burstUsers: 100,
+      latencyMs: 50,
+      rateVisits: 1000,
+      rateRuns: 1,
+      burstRuns: 2,
+      coldRuns: 2,
       micro: { runs: 2, runMs: 300, warmMs: 300 },
       microOtel: { rounds: 4, runMs: 300, warmMs: 300 },
-      memory: { sessions: 20_000, max: 40_000, every: 5_000, runs: 1, boundedMax: 10_000, boundedSessions: 30_000, boundedEvery: 5_000 },
+      memory: {
+        sessions: 20_000,
+        max: 40_000,
+        every: 5_000,
+        runs: 1,
+        boundedMax: 10_000,
+        boundedSessions: 30_000,
+        boundedEvery: 5_000,
+      },
     }
   : {
-      quick: false, runs: 7, durationS: 3, warmS: 3, connections: 50, users: 100, portalUsers: 10,
-      burst: 1000, burstUsers: 100, latencyMs: 50, rateVisits: 2000, rateRuns: 3, burstRuns: 5, coldRuns: 5,
+      quick: false,
+      runs: 7,
+      durationS: 3,
+      warmS: 3,
+      connections: 50,
+      users: 100,
+      portalUsers: 10,
+      burst: 1000,
+      burstUsers: 100,
+      latencyMs: 50,
+      rateVisits: 2000,
+      rateRuns: 3,
+      burstRuns: 5,
+      coldRuns: 5,
       micro: { runs: 5, runMs: 1000, warmMs: 1000 },
       microOtel: { rounds: 9, runMs: 1000, warmMs: 1000 },
-      memory: { sessions: 100_000, max: 200_000, every: 25_000, runs: 2, boundedMax: 10_000, boundedSessions: 100_000, boundedEvery: 10_000 },
+      memory: {
+        sessions: 100_000,
+        max: 200_000,
+        every: 25_000,
+        runs: 2,
+        boundedMax: 10_000,
+        boundedSessions: 100_000,
+        boundedEvery: 10_000,
+      },
     }
 // Polar's session lifetime (CUSTOMER_SESSION_TTL) and the library's default refresh margin.
 const SESSION_LIFETIME_MS = 3_600_000
@@ -104,10 +144,22 @@ const sessionsCalls = (stats) => stats.requests[SESSIONS_ROUTE] ?? 0
 /** Summaries of a list of runLoad results. */
 function loadSummary(list) {
   return {
-    rps: summarize(list.map((r) => r.rps), 1),
-    p50Ms: summarize(list.map((r) => r.p50), 3),
-    p99Ms: summarize(list.map((r) => r.p99), 3),
-    maxMs: summarize(list.map((r) => r.max), 3),
+    rps: summarize(
+      list.map((r) => r.rps),
+      1,
+    ),
+    p50Ms: summarize(
+      list.map((r) => r.p50),
+      3,
+    ),
+    p99Ms: summarize(
+      list.map((r) => r.p99),
+      3,
+    ),
+    maxMs: summarize(
+      list.map((r) => r.max),
+      3,
+    ),
     badResponses: list.reduce((n, r) => n + r.bad + r.errors + r.timeouts, 0),
     statuses: list.reduce((acc, r) => {
       for (const [k, v] of Object.entries(r.statuses)) acc[k] = (acc[k] ?? 0) + v
@@ -147,25 +199,52 @@ async function overhead(framework, variants = ['bare', 'noop', 'memory', 'redis'
       for (const v of rotate(active, r)) {
         const before = await servers[v].call('stats')
         const commandsBefore = v.startsWith('redis') ? await redisCommandCount(admin) : 0
-        const res = await runLoad({ url: servers[v].url, path: '/', users, connections: CFG.connections, duration: CFG.durationS })
+        const res = await runLoad({
+          url: servers[v].url,
+          path: '/',
+          users,
+          connections: CFG.connections,
+          duration: CFG.durationS,
+        })
         const after = await servers[v].call('stats')
         // What Redis served during the timed run (INFO commandstats, minus the INFO calls themselves).
         if (v.startsWith('redis')) redisCommands[v] += (await redisCommandCount(admin)) - commandsBefore - 1
         // The server's own CPU time per request it received: less sensitive to the machine's
         // noise than throughput, and directly the cost of the middleware.
-        res.cpuUs = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / Math.max(1, after.received - before.received)
+        res.cpuUs =
+          (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) /
+          Math.max(1, after.received - before.received)
         runs[v].push(res)
-        log(`overhead ${framework} run ${r + 1}/${CFG.runs} ${v}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99.toFixed(2)} ms`)
+        log(
+          `overhead ${framework} run ${r + 1}/${CFG.runs} ${v}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99.toFixed(2)} ms`,
+        )
       }
     }
     const created = (await fake.call('stats')).sessionsCreated
     const out = { framework, variants: {}, ratios: {}, notes }
-    for (const v of active) out.variants[v] = { ...loadSummary(runs[v]), cpuUsPerRequest: summarize(runs[v].map((r) => r.cpuUs), 1) }
+    for (const v of active)
+      out.variants[v] = {
+        ...loadSummary(runs[v]),
+        cpuUsPerRequest: summarize(
+          runs[v].map((r) => r.cpuUs),
+          1,
+        ),
+      }
     for (const v of active.filter((x) => x !== 'bare')) {
       out.ratios[v] = {
-        rpsWithOverBare: pairedRatio(runs[v].map((r) => r.rps), runs.bare.map((r) => r.rps)),
-        p99MinusBareMs: pairedDiff(runs[v].map((r) => r.p99), runs.bare.map((r) => r.p99)),
-        cpuUsMinusBare: pairedDiff(runs[v].map((r) => r.cpuUs), runs.bare.map((r) => r.cpuUs), 1),
+        rpsWithOverBare: pairedRatio(
+          runs[v].map((r) => r.rps),
+          runs.bare.map((r) => r.rps),
+        ),
+        p99MinusBareMs: pairedDiff(
+          runs[v].map((r) => r.p99),
+          runs.bare.map((r) => r.p99),
+        ),
+        cpuUsMinusBare: pairedDiff(
+          runs[v].map((r) => r.cpuUs),
+          runs.bare.map((r) => r.cpuUs),
+          1,
+        ),
       }
     }
     out.sessionsCreatedInWarmup = createdAfterWarm
@@ -244,7 +323,9 @@ async function stampede() {
           const b = await fireBurst({ port: server.port, path: '/', users, count: CFG.burst })
           const st = await fake.call('stats')
           runs[v.name].push({ ...b, creations: st.sessionsCreated, upstreamCalls: sessionsCalls(st) })
-          log(`stampede run ${r + 1}/${CFG.burstRuns} ${v.name}: p50 ${b.p50.toFixed(1)} p99 ${b.p99.toFixed(1)} max ${b.max.toFixed(1)} ms, ${st.sessionsCreated} creations, sockets ${b.socketsOpen}`)
+          log(
+            `stampede run ${r + 1}/${CFG.burstRuns} ${v.name}: p50 ${b.p50.toFixed(1)} p99 ${b.p99.toFixed(1)} max ${b.max.toFixed(1)} ms, ${st.sessionsCreated} creations, sockets ${b.socketsOpen}`,
+          )
         } finally {
           await server.stop()
         }
@@ -260,12 +341,30 @@ async function stampede() {
     const list = runs[v.name]
     if (list.length === 0) continue
     out.variants[v.name] = {
-      p50Ms: summarize(list.map((x) => x.p50), 2),
-      p99Ms: summarize(list.map((x) => x.p99), 2),
-      maxMs: summarize(list.map((x) => x.max), 2),
-      creations: summarize(list.map((x) => x.creations), 0),
-      upstreamCalls: summarize(list.map((x) => x.upstreamCalls), 0),
-      socketsOpen: summarize(list.map((x) => x.socketsOpen), 0),
+      p50Ms: summarize(
+        list.map((x) => x.p50),
+        2,
+      ),
+      p99Ms: summarize(
+        list.map((x) => x.p99),
+        2,
+      ),
+      maxMs: summarize(
+        list.map((x) => x.max),
+        2,
+      ),
+      creations: summarize(
+        list.map((x) => x.creations),
+        0,
+      ),
+      upstreamCalls: summarize(
+        list.map((x) => x.upstreamCalls),
+        0,
+      ),
+      socketsOpen: summarize(
+        list.map((x) => x.socketsOpen),
+        0,
+      ),
       statuses: list.reduce((acc, x) => {
         for (const [k, c] of Object.entries(x.statuses)) acc[k] = (acc[k] ?? 0) + c
         return acc
@@ -275,7 +374,11 @@ async function stampede() {
   for (const v of variants.filter((x) => !x.server.endsWith('bare'))) {
     const bare = runs[v.warm ? 'express-bare' : 'express-bare, fresh process']
     if (runs[v.name].length === bare.length && bare.length > 0) {
-      out.variants[v.name].p99MinusBareMs = pairedDiff(runs[v.name].map((x) => x.p99), bare.map((x) => x.p99), 2)
+      out.variants[v.name].p99MinusBareMs = pairedDiff(
+        runs[v.name].map((x) => x.p99),
+        bare.map((x) => x.p99),
+        2,
+      )
     }
   }
   return out
@@ -287,7 +390,14 @@ async function stampede() {
 async function portal() {
   const users = userIds(CFG.portalUsers)
   const fake = await startFake({ latencyMs: CFG.latencyMs, users })
-  const out = { fakeLatencyMs: CFG.latencyMs, connections: CFG.connections, users: users.length, cold: {}, variants: {}, ratios: {} }
+  const out = {
+    fakeLatencyMs: CFG.latencyMs,
+    connections: CFG.connections,
+    users: users.length,
+    cold: {},
+    variants: {},
+    ratios: {},
+  }
   out.routing =
     "CustomerPortal (@polar-sh/express) has no base-URL option: in its own server process, globalThis.fetch is wrapped to rewrite only the origin https://api.polar.sh (or https://sandbox-api.polar.sh) to the fake's URL; method, path, headers and body are unchanged."
   try {
@@ -298,21 +408,49 @@ async function portal() {
         const server = await startServer(`portal-${v}`, fake)
         try {
           await fake.call('reset')
-          const res = await runLoad({ url: server.url, path: '/portal', users, connections: CFG.connections, amount: 1000, expectClass: 3, spread: 'shared' })
+          const res = await runLoad({
+            url: server.url,
+            path: '/portal',
+            users,
+            connections: CFG.connections,
+            amount: 1000,
+            expectClass: 3,
+            spread: 'shared',
+          })
           const st = await fake.call('stats')
-          cold[v].push({ visits: res.good, calls: sessionsCalls(st), bad: res.bad + res.errors, rewritten: (await server.call('stats')).rewrittenCalls })
+          cold[v].push({
+            visits: res.good,
+            calls: sessionsCalls(st),
+            bad: res.bad + res.errors,
+            rewritten: (await server.call('stats')).rewrittenCalls,
+          })
         } finally {
           await server.stop()
         }
       }
-      log(`portal cold run ${r + 1}/${CFG.coldRuns}: ours ${cold.ours.at(-1).calls} calls / ${cold.ours.at(-1).visits} visits, theirs ${cold.theirs.at(-1).calls} / ${cold.theirs.at(-1).visits}`)
+      log(
+        `portal cold run ${r + 1}/${CFG.coldRuns}: ours ${cold.ours.at(-1).calls} calls / ${cold.ours.at(-1).visits} visits, theirs ${cold.theirs.at(-1).calls} / ${cold.theirs.at(-1).visits}`,
+      )
     }
     for (const v of ['ours', 'theirs']) {
       out.cold[v] = {
-        visits: summarize(cold[v].map((x) => x.visits), 0),
-        upstreamCallsPer1000Visits: summarize(cold[v].map((x) => (x.calls / Math.max(1, x.visits)) * 1000), 1),
+        visits: summarize(
+          cold[v].map((x) => x.visits),
+          0,
+        ),
+        upstreamCallsPer1000Visits: summarize(
+          cold[v].map((x) => (x.calls / Math.max(1, x.visits)) * 1000),
+          1,
+        ),
         badResponses: cold[v].reduce((n, x) => n + x.bad, 0),
-        ...(v === 'theirs' ? { fetchCallsRewritten: summarize(cold[v].map((x) => x.rewritten), 0) } : {}),
+        ...(v === 'theirs'
+          ? {
+              fetchCallsRewritten: summarize(
+                cold[v].map((x) => x.rewritten),
+                0,
+              ),
+            }
+          : {}),
       }
     }
 
@@ -323,7 +461,14 @@ async function portal() {
     try {
       await warmUsers(servers.ours.url, '/portal', users)
       for (const v of variants) {
-        await runLoad({ url: servers[v].url, path: '/portal', users, connections: CFG.connections, duration: CFG.warmS, expectClass: 3 })
+        await runLoad({
+          url: servers[v].url,
+          path: '/portal',
+          users,
+          connections: CFG.connections,
+          duration: CFG.warmS,
+          expectClass: 3,
+        })
       }
       await new Promise((resolve) => setTimeout(resolve, CFG.latencyMs * 4)) // the warm-up's calls in flight land
       const runs = Object.fromEntries(variants.map((v) => [v, []]))
@@ -331,17 +476,32 @@ async function portal() {
         for (const v of rotate(variants, r)) {
           const before = sessionsCalls(await fake.call('stats'))
           const visitsBefore = (await servers[v].call('stats')).received
-          const res = await runLoad({ url: servers[v].url, path: '/portal', users, connections: CFG.connections, duration: CFG.durationS, expectClass: 3 })
+          const res = await runLoad({
+            url: servers[v].url,
+            path: '/portal',
+            users,
+            connections: CFG.connections,
+            duration: CFG.durationS,
+            expectClass: 3,
+          })
           await new Promise((resolve) => setTimeout(resolve, CFG.latencyMs * 4)) // let calls in flight land
           const calls = sessionsCalls(await fake.call('stats')) - before
           // Visits as the server saw them: those still in flight when autocannon stopped included.
           const visits = (await servers[v].call('stats')).received - visitsBefore
           runs[v].push({ ...res, callsPer1000: (calls / Math.max(1, visits)) * 1000 })
-          log(`portal run ${r + 1}/${CFG.runs} ${v}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99.toFixed(1)} ms, ${calls} upstream calls`)
+          log(
+            `portal run ${r + 1}/${CFG.runs} ${v}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99.toFixed(1)} ms, ${calls} upstream calls`,
+          )
         }
       }
       for (const v of variants) {
-        out.variants[v] = { ...loadSummary(runs[v]), upstreamCallsPer1000Visits: summarize(runs[v].map((x) => x.callsPer1000), 2) }
+        out.variants[v] = {
+          ...loadSummary(runs[v]),
+          upstreamCallsPer1000Visits: summarize(
+            runs[v].map((x) => x.callsPer1000),
+            2,
+          ),
+        }
       }
       const rps = (v) => runs[v].map((x) => x.rps)
       out.ratios = {
@@ -366,20 +526,48 @@ async function rateLimit() {
   const users = userIds(100)
   // One more user who sends a new ?return_to= on every visit (1 visit in 10): they must not cost
   // more than maxReturnUrlsPerCustomer + 1 creations, nor starve the other customers.
-  const flood = { user: 'flooder', every: 10, query: (n) => new URLSearchParams({ return_to: `https://app.example.com/account?i=${n}` }) }
+  const flood = {
+    user: 'flooder',
+    every: 10,
+    query: (n) => new URLSearchParams({ return_to: `https://app.example.com/account?i=${n}` }),
+  }
   const runs = { ours: [], theirs: [] }
   for (let r = 0; r < CFG.rateRuns; r++) {
     for (const v of ['ours', 'theirs']) {
       // A fresh fake (a fresh one-minute window) for every approach and run.
-      const fake = await startFake({ latencyMs: CFG.latencyMs, rateLimit: { limit: RATE_LIMIT_PER_MIN, windowMs: 60_000 }, users: [...users, flood.user] })
+      const fake = await startFake({
+        latencyMs: CFG.latencyMs,
+        rateLimit: { limit: RATE_LIMIT_PER_MIN, windowMs: 60_000 },
+        users: [...users, flood.user],
+      })
       try {
         const server = await startServer(`portal-${v}`, fake)
         try {
-          const res = await runLoad({ url: server.url, path: '/portal', users, connections: CFG.connections, amount: CFG.rateVisits, expectClass: 3, spread: 'shared', flood })
+          const res = await runLoad({
+            url: server.url,
+            path: '/portal',
+            users,
+            connections: CFG.connections,
+            amount: CFG.rateVisits,
+            expectClass: 3,
+            spread: 'shared',
+            flood,
+          })
           const st = await fake.call('stats')
           const floodCreated = st.sessionsByUser[flood.user] ?? 0
-          runs[v].push({ visits: res.good + res.bad, served: res.good, failed: res.bad + res.errors, calls: sessionsCalls(st), created: st.sessionsCreated, limited: st.rateLimited, statuses: res.statuses, floodCreated })
-          log(`rate limit run ${r + 1}/${CFG.rateRuns} ${v}: ${res.good} served, ${st.sessionsCreated} created (${floodCreated} for the user varying return_to), ${st.rateLimited} × 429, statuses ${JSON.stringify(res.statuses)}`)
+          runs[v].push({
+            visits: res.good + res.bad,
+            served: res.good,
+            failed: res.bad + res.errors,
+            calls: sessionsCalls(st),
+            created: st.sessionsCreated,
+            limited: st.rateLimited,
+            statuses: res.statuses,
+            floodCreated,
+          })
+          log(
+            `rate limit run ${r + 1}/${CFG.rateRuns} ${v}: ${res.good} served, ${st.sessionsCreated} created (${floodCreated} for the user varying return_to), ${st.rateLimited} × 429, statuses ${JSON.stringify(res.statuses)}`,
+          )
         } finally {
           await server.stop()
         }
@@ -389,7 +577,13 @@ async function rateLimit() {
     }
   }
   const per = (v, f) => summarize(runs[v].map(f), 4)
-  const out = { limitPerMinute: RATE_LIMIT_PER_MIN, visits: CFG.rateVisits, customers: users.length, floodEvery: flood.every, measured: {} }
+  const out = {
+    limitPerMinute: RATE_LIMIT_PER_MIN,
+    visits: CFG.rateVisits,
+    customers: users.length,
+    floodEvery: flood.every,
+    measured: {},
+  }
   for (const v of ['ours', 'theirs']) {
     out.measured[v] = {
       served: per(v, (x) => x.served),
@@ -410,7 +604,8 @@ async function rateLimit() {
   out.headroom = {
     budgetPerHour: perHour,
     ours: {
-      formula: 'customers/hour = (500/min × 60) / (creations per customer per reuse window × 60 min / (lifetime − margin))',
+      formula:
+        'customers/hour = (500/min × 60) / (creations per customer per reuse window × 60 min / (lifetime − margin))',
       creationsPerCustomerPerWindow: Number(oursPerCustomerPerWindow.toFixed(4)),
       reuseWindowMin: windowMin,
       customersPerHourActiveAllHour: Math.floor(perHour / oursPerCustomerHour),
@@ -418,10 +613,16 @@ async function rateLimit() {
       note: 'independent of how often each customer visits; a customer active all hour needs 60/45 = 1.33 creations',
     },
     theirs: {
-      formula: 'visits/hour = (500/min × 60) / calls per visit; customers/hour = visits/hour / visits per customer per hour',
+      formula:
+        'visits/hour = (500/min × 60) / calls per visit; customers/hour = visits/hour / visits per customer per hour',
       callsPerVisit: Number(theirsPerVisit.toFixed(4)),
       visitsPerHour: Math.floor(perHour / theirsPerVisit),
-      customersPerHour: Object.fromEntries([1, 5, 20].map((v) => [`${v} visit${v > 1 ? 's' : ''}/customer/hour`, Math.floor(perHour / theirsPerVisit / v)])),
+      customersPerHour: Object.fromEntries(
+        [1, 5, 20].map((v) => [
+          `${v} visit${v > 1 ? 's' : ''}/customer/hour`,
+          Math.floor(perHour / theirsPerVisit / v),
+        ]),
+      ),
     },
   }
   return out
@@ -431,7 +632,11 @@ async function rateLimit() {
 // getSession micro-benchmark and memory.
 
 async function micro() {
-  const ops = await child('micro.js', { args: [JSON.stringify({ mode: 'ops', ...CFG.micro, users: 100 })], execArgv: ['--expose-gc'], readyTimeoutMs: 300_000 })
+  const ops = await child('micro.js', {
+    args: [JSON.stringify({ mode: 'ops', ...CFG.micro, users: 100 })],
+    execArgv: ['--expose-gc'],
+    readyTimeoutMs: 300_000,
+  })
   await ops.stop()
   const alloc = await child('micro.js', {
     args: [JSON.stringify({ mode: 'alloc', runs: CFG.micro.runs, users: 100 })],
@@ -443,12 +648,14 @@ async function micro() {
   const o = ops.info.result
   const a = alloc.info.result
   return {
-    method: 'getSession({ externalCustomerId }) on a hit, memory store, 100 customers, in one process; sessions made through a canned fetch (no network) before timing',
+    method:
+      'getSession({ externalCustomerId }) on a hit, memory store, 100 customers, in one process; sessions made through a canned fetch (no network) before timing',
     sequentialOpsPerSec: summarize(o.sequentialOpsPerSec, 0),
     concurrent100OpsPerSec: summarize(o.concurrentOpsPerSec, 0),
     upstreamCallsDuringTiming: o.upstreamCallsDuringTiming,
     allocatedBytesPerOp: a.bytesPerOp.length > 0 ? summarize(a.bytesPerOp, 0) : null,
-    allocationMethod: 'heapUsed delta over 20,000 awaited calls with no GC in between (checked with a PerformanceObserver), --expose-gc, 64 MB semi-spaces',
+    allocationMethod:
+      'heapUsed delta over 20,000 awaited calls with no GC in between (checked with a PerformanceObserver), --expose-gc, 64 MB semi-spaces',
     allocationSamplesDiscarded: a.discarded,
   }
 }
@@ -459,11 +666,17 @@ async function micro() {
 async function microOtel() {
   const { rounds, runMs, warmMs } = CFG.microOtel
   const args = [JSON.stringify({ mode: 'serve', users: 100, warmMs })]
-  const plain = await child('micro.js', { args, execArgv: ['--require', here('lib/hide-otel.cjs')], readyTimeoutMs: 300_000 })
+  const plain = await child('micro.js', {
+    args,
+    execArgv: ['--require', here('lib/hide-otel.cjs')],
+    readyTimeoutMs: 300_000,
+  })
   const otel = await child('micro.js', { args, readyTimeoutMs: 300_000 })
   try {
     if (plain.info.otelApiLoaded || !otel.info.otelApiLoaded) {
-      throw new Error(`expected the api hidden from one process and loaded in the other: ${plain.info.otelApiLoaded}, ${otel.info.otelApiLoaded}`)
+      throw new Error(
+        `expected the api hidden from one process and loaded in the other: ${plain.info.otelApiLoaded}, ${otel.info.otelApiLoaded}`,
+      )
     }
     const runs = { plain: [], otel: [] }
     for (let r = 0; r < rounds; r++) {
@@ -471,12 +684,25 @@ async function microOtel() {
       for (const name of order) runs[name].push(await (name === 'plain' ? plain : otel).call('run', { runMs }))
     }
     const figures = (list) => ({
-      sequentialOpsPerSec: summarize(list.map((x) => x.sequentialOpsPerSec), 0),
-      sequentialCpuNsPerOp: summarize(list.map((x) => x.sequentialCpuNsPerOp), 0),
-      concurrent100OpsPerSec: summarize(list.map((x) => x.concurrentOpsPerSec), 0),
+      sequentialOpsPerSec: summarize(
+        list.map((x) => x.sequentialOpsPerSec),
+        0,
+      ),
+      sequentialCpuNsPerOp: summarize(
+        list.map((x) => x.sequentialCpuNsPerOp),
+        0,
+      ),
+      concurrent100OpsPerSec: summarize(
+        list.map((x) => x.concurrentOpsPerSec),
+        0,
+      ),
       upstreamCallsDuringTiming: Math.max(...list.map((x) => x.upstreamCalls)),
     })
-    const ratio = (key) => pairedRatio(runs.otel.map((x) => x[key]), runs.plain.map((x) => x[key]))
+    const ratio = (key) =>
+      pairedRatio(
+        runs.otel.map((x) => x[key]),
+        runs.plain.map((x) => x[key]),
+      )
     return {
       method: `getSession on a hit as in "micro", ${rounds} alternating rounds of ${runMs} ms: @opentelemetry/api installed with the default no-op global providers, against a process where it cannot be found (bench/lib/hide-otel.cjs)`,
       withoutOtel: figures(runs.plain),
@@ -498,7 +724,11 @@ async function microOtel() {
 async function memory() {
   const m = CFG.memory
   const runOne = async (sessions, max, every) => {
-    const c = await child('memory.js', { args: [JSON.stringify({ sessions, max, every })], execArgv: ['--expose-gc'], readyTimeoutMs: 600_000 })
+    const c = await child('memory.js', {
+      args: [JSON.stringify({ sessions, max, every })],
+      execArgv: ['--expose-gc'],
+      readyTimeoutMs: 600_000,
+    })
     await c.stop()
     return c.info.result
   }
@@ -511,7 +741,9 @@ async function memory() {
   for (let r = 0; r < m.runs; r++) {
     bounded.push(await runOne(m.boundedSessions, m.boundedMax, m.boundedEvery))
     const b = bounded.at(-1)
-    log(`memory bounded run ${r + 1}/${m.runs}: entries ${b.series.at(-1).entries}, heap ${(b.series.at(-1).heapBytes / 1e6).toFixed(1)} MB`)
+    log(
+      `memory bounded run ${r + 1}/${m.runs}: entries ${b.series.at(-1).entries}, heap ${(b.series.at(-1).heapBytes / 1e6).toFixed(1)} MB`,
+    )
   }
   // Flatness: heap after the store first holds `max` entries, vs at the end.
   const flat = bounded.map((b) => {
@@ -520,30 +752,63 @@ async function memory() {
     // Plateau: spread of the heap over the second half of the creations.
     const tail = b.series.filter((p) => p.sessions >= m.boundedSessions / 2).map((p) => p.heapBytes)
     const plateau = (Math.max(...tail) - Math.min(...tail)) / Math.min(...tail)
-    return { atFull: full, atEnd: last, growth: full ? (last.heapBytes - full.heapBytes) / full.heapBytes : NaN, plateau }
+    return {
+      atFull: full,
+      atEnd: last,
+      growth: full ? (last.heapBytes - full.heapBytes) / full.heapBytes : NaN,
+      plateau,
+    }
   })
   return {
-    method: 'sessions created through createPolarSessions with a canned fetch (realistic 201 bodies copied from the fake, no network), heapUsed after 3 forced GCs, in a child process with --expose-gc',
+    method:
+      'sessions created through createPolarSessions with a canned fetch (realistic 201 bodies copied from the fake, no network), heapUsed after 3 forced GCs, in a child process with --expose-gc',
     unbounded: {
       sessions: m.sessions,
       storeMax: m.max,
-      bytesPerSession: summarize(unbounded.map((u) => u.bytesPerSession), 0),
+      bytesPerSession: summarize(
+        unbounded.map((u) => u.bytesPerSession),
+        0,
+      ),
       sessionEntries: unbounded[0].sessionEntries,
       otherEntries: unbounded[0].otherEntries,
       series: unbounded[0].series,
-      secondsToCreate: summarize(unbounded.map((u) => u.seconds), 1),
+      secondsToCreate: summarize(
+        unbounded.map((u) => u.seconds),
+        1,
+      ),
     },
     bounded: {
       storeMax: m.boundedMax,
       creations: m.boundedSessions,
-      entriesAtEnd: summarize(bounded.map((b) => b.series.at(-1).entries), 0),
-      sessionEntriesAtEnd: summarize(bounded.map((b) => b.sessionEntries), 0),
-      heapAtFullBytes: summarize(flat.map((f) => f.atFull?.heapBytes ?? NaN), 0),
-      heapAtEndBytes: summarize(flat.map((f) => f.atEnd.heapBytes), 0),
-      growthAfterFull: summarize(flat.map((f) => f.growth), 4),
-      spreadOverSecondHalf: summarize(flat.map((f) => f.plateau), 4),
+      entriesAtEnd: summarize(
+        bounded.map((b) => b.series.at(-1).entries),
+        0,
+      ),
+      sessionEntriesAtEnd: summarize(
+        bounded.map((b) => b.sessionEntries),
+        0,
+      ),
+      heapAtFullBytes: summarize(
+        flat.map((f) => f.atFull?.heapBytes ?? NaN),
+        0,
+      ),
+      heapAtEndBytes: summarize(
+        flat.map((f) => f.atEnd.heapBytes),
+        0,
+      ),
+      growthAfterFull: summarize(
+        flat.map((f) => f.growth),
+        4,
+      ),
+      spreadOverSecondHalf: summarize(
+        flat.map((f) => f.plateau),
+        4,
+      ),
       series: bounded[0].series,
-      lastHundredStillCached: summarize(bounded.map((b) => b.hitsOfLast100), 0),
+      lastHundredStillCached: summarize(
+        bounded.map((b) => b.hitsOfLast100),
+        0,
+      ),
     },
   }
 }
@@ -563,36 +828,74 @@ function goals(r) {
     if (o.variants.noop) {
       // Issue 14: the adapter costs a few µs of server CPU beyond what any middleware costs.
       const overNoop = o.variants.memory.cpuUsPerRequest.median - o.variants.noop.cpuUsPerRequest.median
-      add(`${name} warm cache (memory): server CPU within ${FEW_US} µs of the no-op ${fw === 'fastify' ? 'hook' : 'middleware'}`, `${overNoop >= 0 ? '+' : ''}${overNoop.toFixed(1)} µs/req`, overNoop <= FEW_US)
+      add(
+        `${name} warm cache (memory): server CPU within ${FEW_US} µs of the no-op ${fw === 'fastify' ? 'hook' : 'middleware'}`,
+        `${overNoop >= 0 ? '+' : ''}${overNoop.toFixed(1)} µs/req`,
+        overNoop <= FEW_US,
+      )
     }
     if (o.ratios.redis) {
       const rr = o.ratios.redis.rpsWithOverBare.median
       const rp = o.ratios.redis.p99MinusBareMs.median
-      add(`${name} warm cache (Redis, sealed): same bar (no separate goal in the issue)`, `${(rr * 100).toFixed(1)}%, p99 ${rp >= 0 ? '+' : ''}${rp.toFixed(2)} ms`, rr >= 0.95 && rp <= 1, 'informational')
+      add(
+        `${name} warm cache (Redis, sealed): same bar (no separate goal in the issue)`,
+        `${(rr * 100).toFixed(1)}%, p99 ${rp >= 0 ? '+' : ''}${rp.toFixed(2)} ms`,
+        rr >= 0.95 && rp <= 1,
+        'informational',
+      )
     }
   }
   const s = r.stampede?.variants
   if (s?.['express-memory']) {
     for (const v of Object.keys(s).filter((k) => !k.includes('bare'))) {
-      add(`Stampede ${v}: exactly one creation per user (100)`, `${s[v].creations.min}–${s[v].creations.max} creations, ${s[v].upstreamCalls.max} calls max`, s[v].creations.min === 100 && s[v].creations.max === 100 && s[v].upstreamCalls.max === 100)
+      add(
+        `Stampede ${v}: exactly one creation per user (100)`,
+        `${s[v].creations.min}–${s[v].creations.max} creations, ${s[v].upstreamCalls.max} calls max`,
+        s[v].creations.min === 100 && s[v].creations.max === 100 && s[v].upstreamCalls.max === 100,
+      )
     }
-    for (const [v, bare] of [['express-memory', 'express-bare'], ['express-memory, fresh process', 'express-bare, fresh process']]) {
+    for (const [v, bare] of [
+      ['express-memory', 'express-bare'],
+      ['express-memory, fresh process', 'express-bare, fresh process'],
+    ]) {
       if (!s[v]) continue
       const p99 = s[v].p99Ms.median
-      add(`Stampede ${v}: p99 of 1,000 first requests within ~2× fake latency (${2 * CFG.latencyMs} ms)`, `${p99.toFixed(1)} ms (bare app, same burst: ${s[bare].p99Ms.median.toFixed(1)} ms)`, p99 <= 2 * CFG.latencyMs)
+      add(
+        `Stampede ${v}: p99 of 1,000 first requests within ~2× fake latency (${2 * CFG.latencyMs} ms)`,
+        `${p99.toFixed(1)} ms (bare app, same burst: ${s[bare].p99Ms.median.toFixed(1)} ms)`,
+        p99 <= 2 * CFG.latencyMs,
+      )
     }
   }
   const p = r.portal
   if (p?.ratios?.oursOverBare) {
     const ob = p.ratios.oursOverBare.median
     add('Portal: polarPortal within 5% of the bare 303', `${(ob * 100).toFixed(1)}% of bare`, ob >= 0.95)
-    add('Portal: ours/CustomerPortal throughput ratio near 8–9×', `${p.ratios.oursOverTheirs.median.toFixed(2)}×`, p.ratios.oursOverTheirs.median >= 8, 'the anchor (5,600 vs 650 req/s) gives 8.6×')
-    add('Portal: upstream calls per 1,000 visits by 10 users = 10 (ours)', `${p.cold.ours.upstreamCallsPer1000Visits.median}`, p.cold.ours.upstreamCallsPer1000Visits.max === 10)
-    add('Portal: CustomerPortal anchor = 1,000 calls per 1,000 visits', `${p.cold.theirs.upstreamCallsPer1000Visits.median}`, null, 'reference, not a goal')
+    add(
+      'Portal: ours/CustomerPortal throughput ratio near 8–9×',
+      `${p.ratios.oursOverTheirs.median.toFixed(2)}×`,
+      p.ratios.oursOverTheirs.median >= 8,
+      'the anchor (5,600 vs 650 req/s) gives 8.6×',
+    )
+    add(
+      'Portal: upstream calls per 1,000 visits by 10 users = 10 (ours)',
+      `${p.cold.ours.upstreamCallsPer1000Visits.median}`,
+      p.cold.ours.upstreamCallsPer1000Visits.max === 10,
+    )
+    add(
+      'Portal: CustomerPortal anchor = 1,000 calls per 1,000 visits',
+      `${p.cold.theirs.upstreamCallsPer1000Visits.median}`,
+      null,
+      'reference, not a goal',
+    )
   }
   const m = r.micro
   if (m?.sequentialOpsPerSec) {
-    add('getSession hit ≥ 1,000,000 ops/s on one core', `${Math.round(m.sequentialOpsPerSec.median).toLocaleString('en-US')} ops/s awaited one by one; ${Math.round(m.concurrent100OpsPerSec.median).toLocaleString('en-US')} with 100 in flight`, m.sequentialOpsPerSec.median >= 1e6)
+    add(
+      'getSession hit ≥ 1,000,000 ops/s on one core',
+      `${Math.round(m.sequentialOpsPerSec.median).toLocaleString('en-US')} ops/s awaited one by one; ${Math.round(m.concurrent100OpsPerSec.median).toLocaleString('en-US')} with 100 in flight`,
+      m.sequentialOpsPerSec.median >= 1e6,
+    )
   }
   const mo = r.microOtel
   if (mo?.ratioSequential) {
@@ -604,7 +907,11 @@ function goals(r) {
   }
   const mem = r.memory
   if (mem?.unbounded) {
-    add('Memory store ≤ 3 KB (3,072 bytes) per cached session', `${mem.unbounded.bytesPerSession.median} bytes`, mem.unbounded.bytesPerSession.median <= 3072)
+    add(
+      'Memory store ≤ 3 KB (3,072 bytes) per cached session',
+      `${mem.unbounded.bytesPerSession.median} bytes`,
+      mem.unbounded.bytesPerSession.median <= 3072,
+    )
     const b = mem.bounded
     const growth = b.growthAfterFull.median
     const spread = b.spreadOverSecondHalf.median
@@ -621,7 +928,9 @@ function goals(r) {
 async function main() {
   const started = Date.now()
   const results = { machine: machine(), config: CFG, sections: {} }
-  log(`${QUICK ? 'quick' : 'full'} run; load average ${results.machine.loadAvgAtStart.join(' ')}; ${results.machine.cpuCount} × ${results.machine.cpuModel}`)
+  log(
+    `${QUICK ? 'quick' : 'full'} run; load average ${results.machine.loadAvgAtStart.join(' ')}; ${results.machine.cpuCount} × ${results.machine.cpuModel}`,
+  )
   const sections = [
     ['overhead.express', () => overhead('express')],
     ['overhead.koa', () => overhead('koa')],

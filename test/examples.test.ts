@@ -3,13 +3,7 @@
 // /portal (303 to the portal) → the fake's portal page for the right customer.
 import type { FakeCustomer, FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  captureLogger,
-  EXAMPLE_NAMES,
-  loadExample,
-  startDemoFake,
-  type PolarBackend,
-} from './support/examples.js'
+import { captureLogger, EXAMPLE_NAMES, loadExample, startDemoFake, type PolarBackend } from './support/examples.js'
 
 /** A tiny cookie-keeping client for one app, never following redirects. */
 function client(base: string) {
@@ -180,34 +174,35 @@ describe.each(EXAMPLE_NAMES)('examples/%s', (name) => {
   })
 
   // Only the Express demo has a /stats page; registering the test for it alone keeps the run free of skips.
-  if (name === 'express') it('/stats prints polar.stats(): numbers only, no secret, no identity', async () => {
-    const browser = client(app.url)
-    await browser.signIn('usr_ada') // the demo prefetches Ada's session here
-    expect((await browser.request('/portal')).status).toBe(303)
+  if (name === 'express')
+    it('/stats prints polar.stats(): numbers only, no secret, no identity', async () => {
+      const browser = client(app.url)
+      await browser.signIn('usr_ada') // the demo prefetches Ada's session here
+      expect((await browser.request('/portal')).status).toBe(303)
 
-    const res = await browser.request('/stats', { headers: { accept: 'application/json' } })
-    expect(res.status).toBe(200)
-    expect(res.headers.get('cache-control')).toBe('no-store')
-    const text = await res.text()
-    const stats = JSON.parse(text)
-    expect(stats.creations).toBe(backend.fake.sessions().length) // every session this app asked for
-    expect(stats.creations).toBeGreaterThanOrEqual(3) // Jane, Omar, Ada
-    expect(stats.cache.hits).toBeGreaterThanOrEqual(1)
-    expect(stats.cache.size).toBeGreaterThanOrEqual(3)
-    expect(stats.prefetch.started).toBeGreaterThanOrEqual(1)
-    expect(stats.upstream.requests).toBeGreaterThanOrEqual(stats.creations)
-    expect(stats.breaker).toEqual({ open: false, state: 'closed' })
+      const res = await browser.request('/stats', { headers: { accept: 'application/json' } })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('cache-control')).toBe('no-store')
+      const text = await res.text()
+      const stats = JSON.parse(text)
+      expect(stats.creations).toBe(backend.fake.sessions().length) // every session this app asked for
+      expect(stats.creations).toBeGreaterThanOrEqual(3) // Jane, Omar, Ada
+      expect(stats.cache.hits).toBeGreaterThanOrEqual(1)
+      expect(stats.cache.size).toBeGreaterThanOrEqual(3)
+      expect(stats.prefetch.started).toBeGreaterThanOrEqual(1)
+      expect(stats.upstream.requests).toBeGreaterThanOrEqual(stats.creations)
+      expect(stats.breaker).toEqual({ open: false, state: 'closed' })
 
-    const page = await browser.request('/stats')
-    expect(page.headers.get('content-type')).toMatch(/text\/html/)
-    const html = await page.text()
-    expect(html).toContain('<pre id="stats-json">')
-    const identities = ['usr_jane', 'usr_omar', 'usr_ada', jane.id, omar.id]
-    for (const secret of [...secrets(), ...identities]) {
-      expect(text).not.toContain(secret)
-      expect(html).not.toContain(secret)
-    }
-  })
+      const page = await browser.request('/stats')
+      expect(page.headers.get('content-type')).toMatch(/text\/html/)
+      const html = await page.text()
+      expect(html).toContain('<pre id="stats-json">')
+      const identities = ['usr_jane', 'usr_omar', 'usr_ada', jane.id, omar.id]
+      for (const secret of [...secrets(), ...identities]) {
+        expect(text).not.toContain(secret)
+        expect(html).not.toContain(secret)
+      }
+    })
 
   it('logs every request and never a token, portal URL, email or access token', () => {
     const messages = logLines.map((line) => (JSON.parse(line) as { msg?: string }).msg)

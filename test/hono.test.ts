@@ -186,7 +186,9 @@ describe('Hono + createPortalHandler', () => {
   })
 
   it('accepts a same-site return_to and passes it to Polar as the back link', async () => {
-    const res = await honoApp(newPolar()).request('/portal?return_to=/billing/done', { headers: { 'x-user': 'usr_jane' } })
+    const res = await honoApp(newPolar()).request('/portal?return_to=/billing/done', {
+      headers: { 'x-user': 'usr_jane' },
+    })
     expect(res.status).toBe(303)
     expect(issuedSession(res.headers.get('location')!).returnUrl).toBe(`${APP_ORIGIN}/billing/done`)
   })

@@ -53,7 +53,11 @@ describeRedis('the creation budget across 4 processes (one Redis)', () => {
     for (let start = 0; start < USERS.length; start += 50) {
       const batch = USERS.slice(start, start + 50).map(async (user, i) => {
         const res = await fetch(`${workers[i % 4]!.url}/session`, { headers: { 'x-user': user } })
-        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: string } }
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          body: (await res.json()) as { error?: string },
+        }
       })
       answers.push(...(await Promise.all(batch)))
     }
@@ -61,7 +65,10 @@ describeRedis('the creation budget across 4 processes (one Redis)', () => {
     const refused = answers.filter((a) => a.status !== 200)
     // However Polar's window falls, it never holds more than the budget: no minute-long span
     // starting at any creation does.
-    const issued = fake.sessions().map((session) => Date.parse(session.createdAt)).sort((a, b) => a - b)
+    const issued = fake
+      .sessions()
+      .map((session) => Date.parse(session.createdAt))
+      .sort((a, b) => a - b)
     const busiestMinute = Math.max(...issued.map((at) => issued.filter((t) => t >= at && t < at + 60_000).length))
     expect(busiestMinute).toBeLessThanOrEqual(BUDGET)
     expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(served.length)
@@ -73,6 +80,8 @@ describeRedis('the creation budget across 4 processes (one Redis)', () => {
       expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1)
       expect(Number(answer.retryAfter)).toBeLessThanOrEqual(60)
     }
-    console.info(`[budget] 1,000 new users over 4 processes: ${served.length} served, ${refused.length} refused (503), busiest minute ${busiestMinute}`)
+    console.info(
+      `[budget] 1,000 new users over 4 processes: ${served.length} served, ${refused.length} refused (503), busiest minute ${busiestMinute}`,
+    )
   }, 60_000)
 })

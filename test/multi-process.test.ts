@@ -33,7 +33,9 @@ describeRedis('many processes, one session (4 workers, one Redis, one fake Polar
   /** 400 concurrent requests: user i % 20, on worker ⌊i / 20⌋ % 4, so every user hits every worker. */
   async function burst(): Promise<Map<string, Answer[]>> {
     const answers = await Promise.all(
-      Array.from({ length: 400 }, (_, i) => session(workers[Math.floor(i / 20) % 4]!, USERS[i % 20]!).then((a) => [USERS[i % 20]!, a] as const)),
+      Array.from({ length: 400 }, (_, i) =>
+        session(workers[Math.floor(i / 20) % 4]!, USERS[i % 20]!).then((a) => [USERS[i % 20]!, a] as const),
+      ),
     )
     const byUser = new Map<string, Answer[]>()
     for (const [user, answer] of answers) byUser.set(user, [...(byUser.get(user) ?? []), answer])
@@ -44,7 +46,10 @@ describeRedis('many processes, one session (4 workers, one Redis, one fake Polar
   function oneTokenPerUser(byUser: Map<string, Answer[]>): Map<string, string> {
     const tokens = new Map<string, string>()
     for (const [user, answers] of byUser) {
-      expect(answers.map((a) => a.status).filter((s) => s !== 200), user).toEqual([])
+      expect(
+        answers.map((a) => a.status).filter((s) => s !== 200),
+        user,
+      ).toEqual([])
       expect(new Set(answers.map((a) => a.token)).size, `${user}: distinct tokens`).toBe(1)
       expect(new Set(answers.map((a) => a.pid)).size, `${user}: served by`).toBe(4)
       tokens.set(user, answers[0]!.token)
@@ -122,7 +127,13 @@ describeRedis('many processes, one session (4 workers, one Redis, one fake Polar
     const body = JSON.stringify({
       type: 'customer.deleted',
       timestamp: new Date().toISOString(),
-      data: { id: old.id, external_id: user, email: old.email, type: 'individual', deleted_at: new Date().toISOString() },
+      data: {
+        id: old.id,
+        external_id: user,
+        email: old.email,
+        type: 'individual',
+        deleted_at: new Date().toISOString(),
+      },
     })
     const res = await fetch(`${w1.url}/webhooks/polar`, {
       method: 'POST',

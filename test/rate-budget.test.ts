@@ -18,7 +18,12 @@ const e2e = useE2E({
 })
 
 /** GET over a kept-alive agent: status and Location only. */
-function get(agent: Agent, app: TestApp, path: string, externalCustomerId: string): Promise<{ status: number; location?: string }> {
+function get(
+  agent: Agent,
+  app: TestApp,
+  path: string,
+  externalCustomerId: string,
+): Promise<{ status: number; location?: string }> {
   return new Promise((resolve, reject) => {
     const headers = { host: APP_HOST, 'x-identity': asciiJson({ externalCustomerId }) }
     const req = httpRequest({ host: '127.0.0.1', port: app.port, path, agent, headers }, (res) => {
@@ -31,7 +36,8 @@ function get(agent: Agent, app: TestApp, path: string, externalCustomerId: strin
   })
 }
 
-const portalToken = (location: string | undefined): string | null => (location ? new URL(location).searchParams.get('customer_session_token') : null)
+const portalToken = (location: string | undefined): string | null =>
+  location ? new URL(location).searchParams.get('customer_session_token') : null
 
 describe.each(['express 5', 'koa 3'] as const)('on %s', (framework) => {
   it('one user sending 1,000 distinct return_to values costs at most maxReturnUrlsPerCustomer + 1 creations; 100 others are all served', async () => {
@@ -50,7 +56,8 @@ describe.each(['express 5', 'koa 3'] as const)('on %s', (framework) => {
         }
       }
       const answers = []
-      for (let start = 0; start < jobs.length; start += 50) answers.push(...(await Promise.all(jobs.slice(start, start + 50).map((job) => job()))))
+      for (let start = 0; start < jobs.length; start += 50)
+        answers.push(...(await Promise.all(jobs.slice(start, start + 50).map((job) => job()))))
 
       const flood = answers.filter((a) => a.who === 'rate_flooder')
       expect(flood).toHaveLength(1_000)
@@ -64,7 +71,8 @@ describe.each(['express 5', 'koa 3'] as const)('on %s', (framework) => {
       // Every other user got their own session, and still has it: nothing was evicted.
       const issued = new Map(e2e.fake.sessions().map((s) => [s.token, s]))
       const customers = new Map(e2e.fake.customers().map((c) => [c.id, c.externalId]))
-      for (const answer of others) expect(customers.get(issued.get(portalToken(answer.location)!)!.customerId)).toBe(answer.who)
+      for (const answer of others)
+        expect(customers.get(issued.get(portalToken(answer.location)!)!.customerId)).toBe(answer.who)
       const again = await Promise.all(OTHERS.map((user) => get(agent, app, '/portal', user)))
       expect(again.map((a) => portalToken(a.location))).toEqual(others.map((a) => portalToken(a.location)))
       expect(e2e.posts()).toBe(104)
@@ -76,7 +84,11 @@ describe.each(['express 5', 'koa 3'] as const)('on %s', (framework) => {
 
   it("Polar's 429 with retry-after: 60: nothing reaches Polar for 60 s however many new users arrive; cached users are served", async () => {
     const app = await e2e.app(framework)
-    const me = (user: string) => request(app.server).get('/me').set('host', APP_HOST).set('x-identity', asciiJson({ externalCustomerId: user }))
+    const me = (user: string) =>
+      request(app.server)
+        .get('/me')
+        .set('host', APP_HOST)
+        .set('x-identity', asciiJson({ externalCustomerId: user }))
     const cached = (await me('rate_cached')).body as SessionSummary
     e2e.fake.fail({ kind: 'status', status: 429, retryAfter: 60 })
     const first = await me(OTHERS[0]!)

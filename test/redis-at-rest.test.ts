@@ -3,7 +3,12 @@
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
-import { createPolarSessions, type PolarSession, type PolarSessions, type PolarSessionsOptions } from '@polar-session/core'
+import {
+  createPolarSessions,
+  type PolarSession,
+  type PolarSessions,
+  type PolarSessionsOptions,
+} from '@polar-session/core'
 import { redisStore } from '@polar-session/core/redis'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -51,11 +56,14 @@ describeRedis('Redis at rest (redisStore + encryptionKey)', () => {
 
   /** The store key of a session, derived as the core does (scope: environment, base URL, token). */
   const sessionKey = (user: string, returnUrl: string | null = null) =>
-    PREFIX + new KeyDeriver('custom', fake.url, fake.accessToken).keys(validateIdentity({ externalCustomerId: user }), returnUrl).session
+    PREFIX +
+    new KeyDeriver('custom', fake.url, fake.accessToken).keys(validateIdentity({ externalCustomerId: user }), returnUrl)
+      .session
 
   beforeAll(async () => {
     fake = await startFakePolar()
-    for (const [i, user] of USERS.entries()) fake.addCustomer({ externalId: user, email: `rest.user${i}@example.com`, name: `Rest ${i}` })
+    for (const [i, user] of USERS.entries())
+      fake.addCustomer({ externalId: user, email: `rest.user${i}@example.com`, name: `Rest ${i}` })
     admin = await openAdmin()
   })
 
@@ -95,8 +103,13 @@ describeRedis('Redis at rest (redisStore + encryptionKey)', () => {
     }
 
     const secrets = [
-      'polar_', '@', 'customer_session_token', fake.url, `/${fake.organizationSlug}/portal`,
-      ...USERS, ...handedOut.flatMap((s) => [s.token, s.customerPortalUrl, s.customerId, s.customer.email ?? '', s.id]),
+      'polar_',
+      '@',
+      'customer_session_token',
+      fake.url,
+      `/${fake.organizationSlug}/portal`,
+      ...USERS,
+      ...handedOut.flatMap((s) => [s.token, s.customerPortalUrl, s.customerId, s.customer.email ?? '', s.id]),
     ]
     for (const secret of secrets) expect(dump.includes(secret), `found ${JSON.stringify(secret)} at rest`).toBe(false)
   })
@@ -152,7 +165,11 @@ describeRedis('Redis at rest (redisStore + encryptionKey)', () => {
     const plain = await get(p, user)
     await get(p, user, `${APP}/account`)
     const key = (returnUrl: string | null) =>
-      prefix + new KeyDeriver('custom', fake.url, fake.accessToken).keys(validateIdentity({ externalCustomerId: user }), returnUrl).session
+      prefix +
+      new KeyDeriver('custom', fake.url, fake.accessToken).keys(
+        validateIdentity({ externalCustomerId: user }),
+        returnUrl,
+      ).session
     await admin.sendCommand(['COPY', key(null), key(`${APP}/account`), 'REPLACE'])
     expect((await get(p, user, `${APP}/account`)).id).toBe(plain.id)
   })

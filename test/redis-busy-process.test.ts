@@ -92,7 +92,7 @@ describeRedis('redisStore in a busy process', () => {
     expect(await admin.exists(`${PREFIX}lock:late-lock`)).toBe(0)
   })
 
-  it('through the core: a busy moment is no store failure; redisStore\'s own opTimeoutMs is honoured', async () => {
+  it("through the core: a busy moment is no store failure; redisStore's own opTimeoutMs is honoured", async () => {
     const warnings: string[] = []
     const polar = (client: typeof admin, opTimeoutMs?: number) =>
       createPolarSessions({
@@ -100,7 +100,12 @@ describeRedis('redisStore in a busy process', () => {
         baseUrl: fake.url,
         store: redisStore({ client, prefix: PREFIX, opTimeoutMs }),
         encryptionKey: 'k'.repeat(32),
-        logger: { debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') },
+        logger: {
+          debug() {},
+          info() {},
+          error() {},
+          warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''),
+        },
       })
     const local = polar(admin)
     const patient = polar(slow, 1_000)

@@ -9,7 +9,11 @@ import { Cluster } from 'ioredis'
 import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { isCI } from '../packages/core/src/test-support/redis.js'
-import { redisBinariesAvailable, startRedisCluster, type RedisCluster } from '../packages/core/src/test-support/redis-servers.js'
+import {
+  redisBinariesAvailable,
+  startRedisCluster,
+  type RedisCluster,
+} from '../packages/core/src/test-support/redis-servers.js'
 import { startWorker, stopWorker, type Worker } from './support/workers.js'
 
 const available = await redisBinariesAvailable()
@@ -71,10 +75,13 @@ describeCluster('redisStore on a 3-master Redis Cluster', () => {
         await lease!.release()
         const messages: string[] = []
         await store.subscribe('channel', (message) => messages.push(message))
-        await vi.waitFor(async () => {
-          await store.publish('channel', 'hello')
-          expect(messages).toContain('hello')
-        }, { timeout: 5_000 })
+        await vi.waitFor(
+          async () => {
+            await store.publish('channel', 'hello')
+            expect(messages).toContain('hello')
+          },
+          { timeout: 5_000 },
+        )
       } finally {
         await store.close()
         await close()
@@ -114,10 +121,13 @@ describeCluster('redisStore on a 3-master Redis Cluster', () => {
     it('4 processes × 100 requests over 20 users: exactly 20 creations, one token per user', async () => {
       fake.stats.reset()
       const answers = await Promise.all(
-        Array.from({ length: 400 }, (_, i) => session(workers[i % 4]!, USERS[i % 20]!).then((a) => ({ user: USERS[i % 20]!, ...a }))),
+        Array.from({ length: 400 }, (_, i) =>
+          session(workers[i % 4]!, USERS[i % 20]!).then((a) => ({ user: USERS[i % 20]!, ...a })),
+        ),
       )
       expect(answers.filter((a) => a.status !== 200)).toEqual([])
-      for (const user of USERS) expect(new Set(answers.filter((a) => a.user === user).map((a) => a.token)).size, user).toBe(1)
+      for (const user of USERS)
+        expect(new Set(answers.filter((a) => a.user === user).map((a) => a.token)).size, user).toBe(1)
       expect(fake.stats.sessionsCreated).toBe(20)
       console.info(`[cluster] 400 requests over 20 users on 4 processes: ${fake.stats.sessionsCreated} creations`)
     })
@@ -126,17 +136,27 @@ describeCluster('redisStore on a 3-master Redis Cluster', () => {
       const [w1, w2, w3, w4] = workers as [Worker, Worker, Worker, Worker]
       const before = await session(w2, USERS[0]!)
       expect((await fetch(`${w1.url}/invalidate/${USERS[0]}`, { method: 'POST' })).status).toBe(200)
-      await vi.waitFor(async () => expect((await session(w2, USERS[0]!)).token).not.toBe(before.token), { timeout: 3_000 })
+      await vi.waitFor(async () => expect((await session(w2, USERS[0]!)).token).not.toBe(before.token), {
+        timeout: 3_000,
+      })
       const after = await session(w2, USERS[0]!)
       for (const w of [w3, w4, w1]) expect((await session(w, USERS[0]!)).token).toBe(after.token)
 
       const user = USERS[1]!
       const old = fake.customers().find((c) => c.externalId === user && !c.deleted)!
       const cached = await session(w4, user)
-      const body = JSON.stringify({ type: 'customer.deleted', timestamp: new Date().toISOString(), data: { id: old.id, external_id: user } })
+      const body = JSON.stringify({
+        type: 'customer.deleted',
+        timestamp: new Date().toISOString(),
+        data: { id: old.id, external_id: user },
+      })
       fake.deleteCustomer({ externalId: user })
       fake.addCustomer({ externalId: user, email: `${user}@example.com` })
-      const res = await fetch(`${w1.url}/webhooks/polar`, { method: 'POST', headers: { ...signWebhook(WEBHOOK_SECRET, body), 'content-type': 'application/json' }, body })
+      const res = await fetch(`${w1.url}/webhooks/polar`, {
+        method: 'POST',
+        headers: { ...signWebhook(WEBHOOK_SECRET, body), 'content-type': 'application/json' },
+        body,
+      })
       expect(res.status).toBe(202)
       await vi.waitFor(async () => expect((await session(w4, user)).token).not.toBe(cached.token), { timeout: 3_000 })
     })

@@ -79,8 +79,16 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
   /** Delivers a signed customer.deleted for `user` to the current instance. */
   function customerDeleted(user: string) {
     const customer = fake.customers().find((c) => c.externalId === user)!
-    const rawBody = JSON.stringify({ type: 'customer.deleted', timestamp: new Date().toISOString(), data: { id: customer.id, external_id: user } })
-    return handleWebhook(apps.at(-1)!.polar, { rawBody, headers: { ...signWebhook(WEBHOOK_SECRET, rawBody) }, secret: WEBHOOK_SECRET })
+    const rawBody = JSON.stringify({
+      type: 'customer.deleted',
+      timestamp: new Date().toISOString(),
+      data: { id: customer.id, external_id: user },
+    })
+    return handleWebhook(apps.at(-1)!.polar, {
+      rawBody,
+      headers: { ...signWebhook(WEBHOOK_SECRET, rawBody) },
+      secret: WEBHOOK_SECRET,
+    })
   }
 
   const names = (tag: string) => Array.from({ length: 10 }, (_, i) => `${tag}-${i}`)
@@ -111,10 +119,17 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
       identify: (req: express.Request) => (req.get('x-user') ? { externalCustomerId: req.get('x-user')! } : null),
       store: redisStore({ client, prefix: PREFIX }),
       encryptionKey: ENCRYPTION_KEY,
-      logger: { debug() {}, info() {}, error() {}, warn: (_obj: object, msg?: string) => void warnings.push(msg ?? '') },
+      logger: {
+        debug() {},
+        info() {},
+        error() {},
+        warn: (_obj: object, msg?: string) => void warnings.push(msg ?? ''),
+      },
     })
     const app = express()
-    app.get('/session', polarSession(polar, { required: true }), (req, res) => res.json({ token: req.polarSession!.token }))
+    app.get('/session', polarSession(polar, { required: true }), (req, res) =>
+      res.json({ token: req.polarSession!.token }),
+    )
     const server = app.listen(0, '127.0.0.1')
     await new Promise((resolve) => server.once('listening', resolve))
     apps.push({ polar, server })
@@ -162,7 +177,9 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
 
     // An invalidation that cannot reach Redis says so, and the webhook asks Polar to deliver again
     // (else the customer's stale sessions would be served again once Redis is back).
-    await expect(apps.at(-1)!.polar.invalidate({ externalCustomerId: 'base-0' })).rejects.toThrow(/store (set failed|is unavailable)/)
+    await expect(apps.at(-1)!.polar.invalidate({ externalCustomerId: 'base-0' })).rejects.toThrow(
+      /store (set failed|is unavailable)/,
+    )
     expect(await customerDeleted('base-0')).toMatchObject({ status: 503, body: { error: 'invalidation_failed' } })
   })
 
@@ -183,7 +200,9 @@ describeRedis('Redis faults behind a TCP proxy (Express app, redisStore, node-re
     await sleep(STORE_COOLDOWN_MS + 100)
     proxy.blackhole()
     const result = await burst(names('hole'), 100, 1_000)
-    console.info(`[redis-faults] partition: ${result.creations} creations, ${result.warnings} warnings for 100 requests`)
+    console.info(
+      `[redis-faults] partition: ${result.creations} creations, ${result.warnings} warnings for 100 requests`,
+    )
     expect(result.statuses.filter((s) => s !== 200)).toEqual([])
     expect(result.creations).toBeLessThanOrEqual(10)
     expect(result.tokensPerUser).toBe(1)

@@ -13,7 +13,7 @@ import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import express from 'express'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest'
 import { STORE_BREAKER_THRESHOLD, STORE_COOLDOWN_MS } from '../packages/core/src/reuse/store-breaker.js'
 import { describeRedis, REDIS_URL } from '../packages/core/src/test-support/redis.js'
 import { startPrivateRedis, type PrivateRedis } from '../packages/core/src/test-support/redis-servers.js'
@@ -40,7 +40,13 @@ describeRedis('the near cache in front of Redis', () => {
 
   /** A "process": its own client, store and near cache. */
   async function processOver(store: SessionStore, options: Record<string, unknown> = {}): Promise<PolarSessions> {
-    const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, store, encryptionKey: KEY, ...options })
+    const polar = createPolarSessions({
+      accessToken: fake.accessToken,
+      baseUrl: fake.url,
+      store,
+      encryptionKey: KEY,
+      ...options,
+    })
     instances.push(polar)
     return polar
   }
@@ -89,7 +95,9 @@ describeRedis('the near cache in front of Redis', () => {
     await vi.waitFor(async () => expect(await b.getSession({ externalCustomerId: 'near-1' })).toBeDefined()) // b's copy is warm
     await a.invalidate({ externalCustomerId: 'near-1' })
     // Only the message can explain b refusing the old session: its copy would be trusted for 60 s.
-    await vi.waitFor(async () => expect((await b.getSession({ externalCustomerId: 'near-1' })).id).not.toBe(old.id), { timeout: 2_000 })
+    await vi.waitFor(async () => expect((await b.getSession({ externalCustomerId: 'near-1' })).id).not.toBe(old.id), {
+      timeout: 2_000,
+    })
   })
 
   it('with the subscription cut, nearCacheTtlMs bounds how long the old session is served', async () => {
@@ -97,7 +105,10 @@ describeRedis('the near cache in front of Redis', () => {
     const a = await processOver(redisStore({ client: await nodeRedis(), prefix: PREFIX }))
     const deaf = redisStore({ client: await nodeRedis(), prefix: PREFIX })
     // b hears nothing: every message is lost.
-    const b = await processOver({ ...deaf, lock: deaf.lock, subscribe: async () => async () => {} }, { nearCacheTtlMs: ttl })
+    const b = await processOver(
+      { ...deaf, lock: deaf.lock, subscribe: async () => async () => {} },
+      { nearCacheTtlMs: ttl },
+    )
     const old = await a.getSession({ externalCustomerId: 'near-2' })
     expect((await b.getSession({ externalCustomerId: 'near-2' })).id).toBe(old.id)
     await a.invalidate({ externalCustomerId: 'near-2' })
@@ -123,10 +134,13 @@ describeRedis('the near cache in front of Redis', () => {
     expect(fake.stats.sessionsCreated - created).toBe(1)
   })
 
-  it('a failed generation read orphans nothing: the customer\'s other sessions stay valid', async () => {
+  it("a failed generation read orphans nothing: the customer's other sessions stay valid", async () => {
     const APP = 'https://app.example.com'
     const client = await nodeRedis()
-    const first = await processOver(redisStore({ client, prefix: PREFIX }), { allowedReturnOrigins: [APP], nearCacheTtlMs: 0 })
+    const first = await processOver(redisStore({ client, prefix: PREFIX }), {
+      allowedReturnOrigins: [APP],
+      nearCacheTtlMs: 0,
+    })
     const original = await first.getSession({ externalCustomerId: 'near-3' }, { returnUrl: `${APP}/a` })
     // A second process whose generation reads fail while it creates another session of the customer.
     const inner = redisStore({ client, prefix: PREFIX })
@@ -150,7 +164,10 @@ describeRedis('the near cache in front of Redis', () => {
     expect(failedGenerationReads).toBeGreaterThan(0)
     // A third process still finds the first session: its generation was not replaced.
     const created = posts()
-    const third = await processOver(redisStore({ client, prefix: PREFIX }), { allowedReturnOrigins: [APP], nearCacheTtlMs: 0 })
+    const third = await processOver(redisStore({ client, prefix: PREFIX }), {
+      allowedReturnOrigins: [APP],
+      nearCacheTtlMs: 0,
+    })
     expect((await third.getSession({ externalCustomerId: 'near-3' }, { returnUrl: `${APP}/a` })).id).toBe(original.id)
     expect(posts()).toBe(created)
   })
@@ -162,7 +179,7 @@ async function commandCount(admin: Admin): Promise<number> {
   return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0)
 }
 
-describeRedis('Redis stalled or stopped, under an Express app (a redis-server of this file\'s own)', () => {
+describeRedis("Redis stalled or stopped, under an Express app (a redis-server of this file's own)", () => {
   let redis: PrivateRedis
   let fake: FakePolar
 
@@ -178,18 +195,24 @@ describeRedis('Redis stalled or stopped, under an Express app (a redis-server of
   })
 
   const kinds = [
-    { name: 'node-redis (default options)', open: async () => {
-      const client = createClient({ url: redis.url })
-      client.on('error', () => {})
-      await client.connect()
-      return { client: client as unknown as RedisLikeClient, close: async () => client.destroy() }
-    } },
-    { name: 'ioredis (default options)', open: async () => {
-      const client = new Redis(redis.url)
-      client.on('error', () => {})
-      await new Promise((resolve) => client.once('ready', resolve))
-      return { client: client as unknown as RedisLikeClient, close: async () => client.disconnect() }
-    } },
+    {
+      name: 'node-redis (default options)',
+      open: async () => {
+        const client = createClient({ url: redis.url })
+        client.on('error', () => {})
+        await client.connect()
+        return { client: client as unknown as RedisLikeClient, close: async () => client.destroy() }
+      },
+    },
+    {
+      name: 'ioredis (default options)',
+      open: async () => {
+        const client = new Redis(redis.url)
+        client.on('error', () => {})
+        await new Promise((resolve) => client.once('ready', resolve))
+        return { client: client as unknown as RedisLikeClient, close: async () => client.disconnect() }
+      },
+    },
   ]
 
   for (const kind of kinds) {
@@ -205,7 +228,9 @@ describeRedis('Redis stalled or stopped, under an Express app (a redis-server of
           identify: (req: express.Request) => ({ externalCustomerId: req.get('x-user')! }),
         })
         const app = express()
-        app.get('/session', polarSession(polar, { required: true }), (req, res) => res.json({ id: req.polarSession!.id }))
+        app.get('/session', polarSession(polar, { required: true }), (req, res) =>
+          res.json({ id: req.polarSession!.id }),
+        )
         const server: Server = app.listen(0, '127.0.0.1')
         await new Promise((resolve) => server.once('listening', resolve))
         const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -214,7 +239,10 @@ describeRedis('Redis stalled or stopped, under an Express app (a redis-server of
           const text = await res.text()
           return { status: res.status, id: res.status === 200 ? (JSON.parse(text) as { id?: string }).id : undefined }
         }
-        const [cached, fresh] = [['out-0', 'out-1'], Array.from({ length: 10 }, (_, i) => `out-${10 + i + (outage === 'stopped' ? 10 : 0)}`)]
+        const [cached, fresh] = [
+          ['out-0', 'out-1'],
+          Array.from({ length: 10 }, (_, i) => `out-${10 + i + (outage === 'stopped' ? 10 : 0)}`),
+        ]
         try {
           const warm = new Map<string, string | undefined>()
           for (const user of cached) warm.set(user, (await get(user)).id)
@@ -246,10 +274,13 @@ describeRedis('Redis stalled or stopped, under an Express app (a redis-server of
           else await redis.start()
           await sleep(STORE_COOLDOWN_MS + 500)
           const after = `out-${30 + (outage === 'stopped' ? 5 : 0) + (kind.name.startsWith('io') ? 2 : 0)}`
-          await vi.waitFor(async () => {
-            expect((await get(after)).status).toBe(200)
-            expect(await store.get(`__probe__${Math.random()}`)).toBeNull()
-          }, { timeout: 10_000, interval: 200 })
+          await vi.waitFor(
+            async () => {
+              expect((await get(after)).status).toBe(200)
+              expect(await store.get(`__probe__${Math.random()}`)).toBeNull()
+            },
+            { timeout: 10_000, interval: 200 },
+          )
         } finally {
           if (outage === 'paused') await redis.unpause().catch(() => {})
           else if (redis.pid === undefined) await redis.start()
@@ -262,4 +293,3 @@ describeRedis('Redis stalled or stopped, under an Express app (a redis-server of
     }
   }
 })
-

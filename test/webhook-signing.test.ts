@@ -21,7 +21,8 @@ const SECRET = 'whsec_live-delivery-secret-0123456789'
 /** The Webhook object Polar's SDK builds: new Webhook(base64(utf8(secret))). */
 const polarConvention = (secret: string) => new Webhook(Buffer.from(secret, 'utf8').toString('base64'))
 
-const event = (type: string) => JSON.stringify({ type, timestamp: new Date().toISOString(), data: { id: 'c0ffee00-0000-4000-8000-000000000000' } })
+const event = (type: string) =>
+  JSON.stringify({ type, timestamp: new Date().toISOString(), data: { id: 'c0ffee00-0000-4000-8000-000000000000' } })
 
 describe("webhook signing, against the standardwebhooks library with Polar's key", () => {
   it('the library reproduces the reference test vector', () => {
@@ -30,9 +31,9 @@ describe("webhook signing, against the standardwebhooks library with Polar's key
   })
 
   it("the fake's signer agrees with the library: same signature, and the library verifies it", () => {
-    expect(signWebhook(VECTOR.secret, VECTOR.body, { id: VECTOR.id, timestamp: VECTOR.timestamp })['webhook-signature']).toBe(
-      polarConvention(VECTOR.secret).sign(VECTOR.id, new Date(VECTOR.timestamp * 1000), VECTOR.body),
-    )
+    expect(
+      signWebhook(VECTOR.secret, VECTOR.body, { id: VECTOR.id, timestamp: VECTOR.timestamp })['webhook-signature'],
+    ).toBe(polarConvention(VECTOR.secret).sign(VECTOR.id, new Date(VECTOR.timestamp * 1000), VECTOR.body))
     const body = event('customer.updated')
     const headers = signWebhook(SECRET, body)
     expect(polarConvention(SECRET).verify(body, { ...headers })).toEqual(JSON.parse(body))
@@ -50,7 +51,11 @@ describe("webhook signing, against the standardwebhooks library with Polar's key
     const id = 'msg_live_1'
     const timestamp = Math.floor(Date.now() / 1000)
     const signature = polarConvention(SECRET).sign(id, new Date(timestamp * 1000), body)
-    const verified = verifyWebhook(body, { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature }, SECRET)
+    const verified = verifyWebhook(
+      body,
+      { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+      SECRET,
+    )
     expect(verified).toMatchObject({ type: 'member.updated', webhookId: id })
   })
 

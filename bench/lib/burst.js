@@ -23,7 +23,13 @@ function get(agent, port, path, headers) {
  * they include the client's own time to write 1,000 requests (a conservative figure).
  */
 export async function fireBurst({ port, path, users, count }) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: count, maxFreeSockets: count, keepAliveMsecs: 60_000, scheduling: 'fifo' })
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: count,
+    maxFreeSockets: count,
+    keepAliveMsecs: 60_000,
+    scheduling: 'fifo',
+  })
   try {
     await Promise.all(Array.from({ length: count }, () => get(agent, port, '/health', {})))
     const open = Object.values(agent.freeSockets).reduce((n, list) => n + list.length, 0)

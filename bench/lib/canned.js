@@ -48,7 +48,14 @@ export function cannedFetch(template, { lifetimeMs = 3_600_000 } = {}) {
       return_url: req.return_url ?? null,
       customer_portal_url: `${template.portalOrigin}/acme/portal?customer_session_token=${token}&email=${encodeURIComponent(email)}`,
       customer_id: customerId,
-      customer: { ...t.customer, id: customerId, external_id: ext, email, name: `User ${ext}`, created_at: micros(now) },
+      customer: {
+        ...t.customer,
+        id: customerId,
+        external_id: ext,
+        email,
+        name: `User ${ext}`,
+        created_at: micros(now),
+      },
     }
     return new Response(JSON.stringify(body), { status: 201, headers: { 'content-type': 'application/json' } })
   }

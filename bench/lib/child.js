@@ -21,12 +21,14 @@ export function startChild(script, { args = [], env = {}, execArgv = [], readyTi
   let nextId = 1
   const pending = new Map()
   let exited = false
-  const exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = true
-    for (const { reject } of pending.values()) reject(new Error(`${script} exited (${code ?? signal}) during a call`))
-    pending.clear()
-    resolve()
-  }))
+  const exitPromise = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true
+      for (const { reject } of pending.values()) reject(new Error(`${script} exited (${code ?? signal}) during a call`))
+      pending.clear()
+      resolve()
+    }),
+  )
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -88,7 +90,10 @@ export function serveParent(handlers) {
       const result = handler === undefined ? undefined : await handler(msg.args)
       reply({ id: msg.id, ok: true, result }, msg.cmd === 'close')
     } catch (error) {
-      reply({ id: msg.id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) }, msg.cmd === 'close')
+      reply(
+        { id: msg.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) },
+        msg.cmd === 'close',
+      )
     }
   })
   const reply = (message, thenExit) => process.send(message, thenExit ? () => process.exit(0) : undefined)

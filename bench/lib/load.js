@@ -24,7 +24,17 @@ import { percentile } from './stats.js'
  * @param {number} [o.amount]  exact number of requests
  * @param {number} o.expectClass  2 or 3: the status class that counts as success
  */
-export async function runLoad({ url, path, users, connections, duration, amount, expectClass = 2, spread = 'each', flood }) {
+export async function runLoad({
+  url,
+  path,
+  users,
+  connections,
+  duration,
+  amount,
+  expectClass = 2,
+  spread = 'each',
+  flood,
+}) {
   let next = 0
   let sent = 0
   // 'shared' only: every `flood.every`-th request is `flood.user`'s, each with a new query (`flood.query(n)`).

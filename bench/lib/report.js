@@ -13,12 +13,21 @@ const fig = (s, f = n0) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : '
 
 function table(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)))
-  const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ').trimEnd()
+  const line = (cells) =>
+    cells
+      .map((c, i) => String(c ?? '').padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
 /** The frameworks of the warm-cache sections, in report order, with the versions measured. */
-export const FRAMEWORK_NAMES = { express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', hono: 'Hono 4 (@hono/node-server)' }
+export const FRAMEWORK_NAMES = {
+  express: 'Express 5',
+  koa: 'Koa 3',
+  fastify: 'Fastify 5',
+  hono: 'Hono 4 (@hono/node-server)',
+}
 
 const noopName = (fw) => (fw === 'fastify' ? 'no-op preHandler hook (reference)' : 'no-op middleware (reference)')
 
@@ -35,7 +44,10 @@ function cpuSideBySide(s) {
   if (rows.length === 0) return []
   return [
     '## Warm cache, server CPU µs per request, side by side (medians, min–max)',
-    table(['framework', 'bare app', 'no-op hook/middleware', 'polarSession, memoryStore', 'polarSession − no-op'], rows),
+    table(
+      ['framework', 'bare app', 'no-op hook/middleware', 'polarSession, memoryStore', 'polarSession − no-op'],
+      rows,
+    ),
     '',
   ]
 }
@@ -53,7 +65,9 @@ export function renderReport(results) {
   for (const [fw, title] of Object.entries(FRAMEWORK_NAMES)) {
     const o = s.overhead?.[fw]
     if (!o) continue
-    out.push(`## Warm-cache overhead: ${title}, ${c.connections} connections, ${c.users} users (GET /, x-user-id header)`)
+    out.push(
+      `## Warm-cache overhead: ${title}, ${c.connections} connections, ${c.users} users (GET /, x-user-id header)`,
+    )
     const name = {
       bare: 'bare app',
       noop: noopName(fw),
@@ -71,11 +85,29 @@ export function renderReport(results) {
       v === 'bare' || !o.ratios[v].cpuUsMinusBare ? '' : fig(o.ratios[v].cpuUsMinusBare, (x) => signed(x, n1)),
       r.badResponses,
     ])
-    out.push(table(['variant', 'req/s', 'p99 ms', 'req/s with/bare', 'p99 − bare (ms)', 'server CPU µs/req', 'CPU − bare (µs)', 'errors'], rows))
-    out.push(`sessions created: ${o.sessionsCreatedInWarmup} while warming (100 per cached variant), ${o.sessionsCreatedAfterWarmup} during the timed runs`)
+    out.push(
+      table(
+        [
+          'variant',
+          'req/s',
+          'p99 ms',
+          'req/s with/bare',
+          'p99 − bare (ms)',
+          'server CPU µs/req',
+          'CPU − bare (µs)',
+          'errors',
+        ],
+        rows,
+      ),
+    )
+    out.push(
+      `sessions created: ${o.sessionsCreatedInWarmup} while warming (100 per cached variant), ${o.sessionsCreatedAfterWarmup} during the timed runs`,
+    )
     if (o.redisCommandsDuringTimedRuns) {
       const r = o.redisCommandsDuringTimedRuns
-      out.push(`Redis commands during the timed runs (INFO commandstats): near cache ${r.redis}, near cache off ${r.redisdirect}`)
+      out.push(
+        `Redis commands during the timed runs (INFO commandstats): near cache ${r.redis}, near cache off ${r.redisdirect}`,
+      )
       if (o.ratios.redis?.cpuUsMinusBare && o.ratios.memory?.cpuUsMinusBare) {
         const gap = o.ratios.redis.cpuUsMinusBare.median - o.ratios.memory.cpuUsMinusBare.median
         out.push(`near cache vs memory store: ${signed(gap, n1)} µs of server CPU per request (goal: within 5)`)
@@ -87,25 +119,37 @@ export function renderReport(results) {
   out.push(...cpuSideBySide(s))
   if (s.portal) {
     const p = s.portal
-    out.push(`## Portal route vs @polar-sh/express CustomerPortal: fake Polar at ${p.fakeLatencyMs} ms, ${p.connections} connections, ${p.users} users (Express 5)`)
-    const label = { bare: 'bare app: plain 303, no Polar call', ours: 'polarPortal (memory store)', theirs: 'CustomerPortal (@polar-sh/express 0.3.0)' }
+    out.push(
+      `## Portal route vs @polar-sh/express CustomerPortal: fake Polar at ${p.fakeLatencyMs} ms, ${p.connections} connections, ${p.users} users (Express 5)`,
+    )
+    const label = {
+      bare: 'bare app: plain 303, no Polar call',
+      ours: 'polarPortal (memory store)',
+      theirs: 'CustomerPortal (@polar-sh/express 0.3.0)',
+    }
     const rows = Object.entries(p.variants).map(([v, r]) => [
       label[v],
       fig(r.rps),
       fig(r.p99Ms, n1),
       v === 'bare' ? '1' : fig(v === 'ours' ? p.ratios.oursOverBare : p.ratios.theirsOverBare, pct),
-      v === 'bare' ? '0' : `${n1(p.cold[v].upstreamCallsPer1000Visits.median)} cold / ${n2(r.upstreamCallsPer1000Visits.median)} warm`,
+      v === 'bare'
+        ? '0'
+        : `${n1(p.cold[v].upstreamCallsPer1000Visits.median)} cold / ${n2(r.upstreamCallsPer1000Visits.median)} warm`,
       r.badResponses,
     ])
     out.push(table(['variant', 'req/s', 'p99 ms', 'req/s vs bare', 'upstream calls per 1,000 visits', 'errors'], rows))
     out.push(`ours / CustomerPortal throughput: ${fig(p.ratios.oursOverTheirs, (x) => `${n2(x)}×`)}`)
-    out.push(`cold = 1,000 visits by ${p.users} users on a fresh process (median of ${c.coldRuns}); warm = during the timed runs`)
+    out.push(
+      `cold = 1,000 visits by ${p.users} users on a fresh process (median of ${c.coldRuns}); warm = during the timed runs`,
+    )
     out.push(`routing: ${p.routing}`)
     out.push('')
   }
   if (s.stampede) {
     const st = s.stampede
-    out.push(`## Stampede: ${st.requests.toLocaleString('en-US')} concurrent first requests over ${st.users} users, fake at ${st.fakeLatencyMs} ms, fresh process per run, ${c.burstRuns} runs (ms from burst start)`)
+    out.push(
+      `## Stampede: ${st.requests.toLocaleString('en-US')} concurrent first requests over ${st.users} users, fake at ${st.fakeLatencyMs} ms, fresh process per run, ${c.burstRuns} runs (ms from burst start)`,
+    )
     const rows = Object.entries(st.variants).map(([v, r]) => [
       v,
       fig(r.creations),
@@ -117,68 +161,154 @@ export function renderReport(results) {
     ])
     out.push(table(['variant', 'creations', 'p50', 'p99', 'max', 'p99 − bare', 'statuses'], rows))
     if (st.upstreamFloorMs) out.push(`upstream floor: ${fig(st.upstreamFloorMs, n1)} ms for ${st.upstreamFloorMethod}`)
-    out.push('warm rows: the process first served the same burst for 100 other users (JIT warm, connections to Polar open); fresh process rows did not')
+    out.push(
+      'warm rows: the process first served the same burst for 100 other users (JIT warm, connections to Polar open); fresh process rows did not',
+    )
     for (const note of st.notes ?? []) out.push(`note: ${note}`)
     out.push('')
   }
   if (s.rateLimit) {
     const r = s.rateLimit
     const h = r.headroom
-    out.push(`## Rate-limit headroom: fake enforcing ${r.limitPerMinute}/min per organization; ${r.visits.toLocaleString('en-US')} portal visits by ${r.customers} customers, 1 in ${r.floodEvery ?? '∞'} by one more user who varies return_to on every visit`)
+    out.push(
+      `## Rate-limit headroom: fake enforcing ${r.limitPerMinute}/min per organization; ${r.visits.toLocaleString('en-US')} portal visits by ${r.customers} customers, 1 in ${r.floodEvery ?? '∞'} by one more user who varies return_to on every visit`,
+    )
     const rows = ['ours', 'theirs'].map((v) => {
       const x = r.measured[v]
       const flood = x.creationsForTheUserVaryingReturnTo ? fig(x.creationsForTheUserVaryingReturnTo) : '–'
-      return [v === 'ours' ? 'polarPortal' : 'CustomerPortal', fig(x.served), fig(x.failed), fig(x.upstreamCalls), fig(x.answered429), fig(x.callsPerVisit, (y) => y.toFixed(3)), flood]
+      return [
+        v === 'ours' ? 'polarPortal' : 'CustomerPortal',
+        fig(x.served),
+        fig(x.failed),
+        fig(x.upstreamCalls),
+        fig(x.answered429),
+        fig(x.callsPerVisit, (y) => y.toFixed(3)),
+        flood,
+      ]
     })
-    out.push(table(['approach', 'visits served', 'visits failed', 'upstream calls', '429s', 'calls/visit', 'sessions for the return_to user'], rows))
+    out.push(
+      table(
+        [
+          'approach',
+          'visits served',
+          'visits failed',
+          'upstream calls',
+          '429s',
+          'calls/visit',
+          'sessions for the return_to user',
+        ],
+        rows,
+      ),
+    )
     out.push(`ours:   ${h.ours.formula}`)
-    out.push(`        = ${h.budgetPerHour.toLocaleString('en-US')} / (${h.ours.creationsPerCustomerPerWindow} × 60/${h.ours.reuseWindowMin}) = ${n0(h.ours.customersPerHourActiveAllHour)} customers/hour active all hour; ${n0(h.ours.customersPerHourOneWindowEach)} if each visits within one ${h.ours.reuseWindowMin}-min window; any number of visits each`)
+    out.push(
+      `        = ${h.budgetPerHour.toLocaleString('en-US')} / (${h.ours.creationsPerCustomerPerWindow} × 60/${h.ours.reuseWindowMin}) = ${n0(h.ours.customersPerHourActiveAllHour)} customers/hour active all hour; ${n0(h.ours.customersPerHourOneWindowEach)} if each visits within one ${h.ours.reuseWindowMin}-min window; any number of visits each`,
+    )
     out.push(`theirs: ${h.theirs.formula}`)
-    out.push(`        = ${h.budgetPerHour.toLocaleString('en-US')} / ${h.theirs.callsPerVisit} = ${n0(h.theirs.visitsPerHour)} visits/hour → ${Object.entries(h.theirs.customersPerHour).map(([k, v]) => `${n0(v)} customers at ${k}`).join(', ')}`)
+    out.push(
+      `        = ${h.budgetPerHour.toLocaleString('en-US')} / ${h.theirs.callsPerVisit} = ${n0(h.theirs.visitsPerHour)} visits/hour → ${Object.entries(
+        h.theirs.customersPerHour,
+      )
+        .map(([k, v]) => `${n0(v)} customers at ${k}`)
+        .join(', ')}`,
+    )
     out.push('')
   }
   if (s.micro) {
     const mi = s.micro
     out.push('## getSession on a hit (memory store, in-process)')
-    out.push(table(['figure', 'median (min–max)'], [
-      ['ops/s, awaited one after another', fig(mi.sequentialOpsPerSec)],
-      ['ops/s, 100 calls in flight', fig(mi.concurrent100OpsPerSec)],
-      ['bytes allocated per call', mi.allocatedBytesPerOp ? fig(mi.allocatedBytesPerOp) : 'not measured'],
-    ]))
+    out.push(
+      table(
+        ['figure', 'median (min–max)'],
+        [
+          ['ops/s, awaited one after another', fig(mi.sequentialOpsPerSec)],
+          ['ops/s, 100 calls in flight', fig(mi.concurrent100OpsPerSec)],
+          ['bytes allocated per call', mi.allocatedBytesPerOp ? fig(mi.allocatedBytesPerOp) : 'not measured'],
+        ],
+      ),
+    )
     out.push(`upstream calls during timing: ${mi.upstreamCallsDuringTiming}; allocation: ${mi.allocationMethod}`)
     out.push('')
   }
   if (s.microOtel) {
     const mo = s.microOtel
     out.push('## getSession on a hit, with and without OpenTelemetry (alternating processes)')
-    out.push(table(['figure', 'without @opentelemetry/api', 'installed, no-op provider', 'ratio per round'], [
-      ['ops/s, awaited one after another', fig(mo.withoutOtel.sequentialOpsPerSec), fig(mo.withOtelNoop.sequentialOpsPerSec), fig(mo.ratioSequential, pct)],
-      ['ops/s, 100 calls in flight', fig(mo.withoutOtel.concurrent100OpsPerSec), fig(mo.withOtelNoop.concurrent100OpsPerSec), fig(mo.ratioConcurrent100, pct)],
-      ['CPU ns per call, awaited one after another', fig(mo.withoutOtel.sequentialCpuNsPerOp), fig(mo.withOtelNoop.sequentialCpuNsPerOp), `${fig(mo.cpuNsPerOpDifference)} ns (difference)`],
-    ]))
+    out.push(
+      table(
+        ['figure', 'without @opentelemetry/api', 'installed, no-op provider', 'ratio per round'],
+        [
+          [
+            'ops/s, awaited one after another',
+            fig(mo.withoutOtel.sequentialOpsPerSec),
+            fig(mo.withOtelNoop.sequentialOpsPerSec),
+            fig(mo.ratioSequential, pct),
+          ],
+          [
+            'ops/s, 100 calls in flight',
+            fig(mo.withoutOtel.concurrent100OpsPerSec),
+            fig(mo.withOtelNoop.concurrent100OpsPerSec),
+            fig(mo.ratioConcurrent100, pct),
+          ],
+          [
+            'CPU ns per call, awaited one after another',
+            fig(mo.withoutOtel.sequentialCpuNsPerOp),
+            fig(mo.withOtelNoop.sequentialCpuNsPerOp),
+            `${fig(mo.cpuNsPerOpDifference)} ns (difference)`,
+          ],
+        ],
+      ),
+    )
     out.push('')
   }
   if (s.memory) {
     const me = s.memory
     out.push('## Memory store')
-    out.push(table(['figure', 'median (min–max)'], [
-      [`heap per cached session (${me.unbounded.sessions.toLocaleString('en-US')} sessions, max ${me.unbounded.storeMax.toLocaleString('en-US')})`, `${fig(me.unbounded.bytesPerSession)} bytes`],
-      [`LRU entries per session`, `${me.unbounded.sessionEntries + me.unbounded.otherEntries} entries for ${me.unbounded.sessionEntries} sessions`],
-      [`max ${me.bounded.storeMax.toLocaleString('en-US')}, ${me.bounded.creations.toLocaleString('en-US')} creations: entries at end`, fig(me.bounded.entriesAtEnd)],
-      ['  of which sessions', fig(me.bounded.sessionEntriesAtEnd)],
-      ['  heap when first full (MB)', fig(me.bounded.heapAtFullBytes, (x) => n1(x / 1e6))],
-      ['  heap at end (MB)', fig(me.bounded.heapAtEndBytes, (x) => n1(x / 1e6))],
-      ['  heap growth after full', fig(me.bounded.growthAfterFull, pct)],
-      ['  heap spread over the second half of the creations', me.bounded.spreadOverSecondHalf ? fig(me.bounded.spreadOverSecondHalf, pct) : '–'],
-    ]))
-    out.push(`bounded series (creations → heap MB, entries): ${me.bounded.series.map((p) => `${p.sessions / 1000}k→${n1(p.heapBytes / 1e6)}/${p.entries}`).join(', ')}`)
+    out.push(
+      table(
+        ['figure', 'median (min–max)'],
+        [
+          [
+            `heap per cached session (${me.unbounded.sessions.toLocaleString('en-US')} sessions, max ${me.unbounded.storeMax.toLocaleString('en-US')})`,
+            `${fig(me.unbounded.bytesPerSession)} bytes`,
+          ],
+          [
+            `LRU entries per session`,
+            `${me.unbounded.sessionEntries + me.unbounded.otherEntries} entries for ${me.unbounded.sessionEntries} sessions`,
+          ],
+          [
+            `max ${me.bounded.storeMax.toLocaleString('en-US')}, ${me.bounded.creations.toLocaleString('en-US')} creations: entries at end`,
+            fig(me.bounded.entriesAtEnd),
+          ],
+          ['  of which sessions', fig(me.bounded.sessionEntriesAtEnd)],
+          ['  heap when first full (MB)', fig(me.bounded.heapAtFullBytes, (x) => n1(x / 1e6))],
+          ['  heap at end (MB)', fig(me.bounded.heapAtEndBytes, (x) => n1(x / 1e6))],
+          ['  heap growth after full', fig(me.bounded.growthAfterFull, pct)],
+          [
+            '  heap spread over the second half of the creations',
+            me.bounded.spreadOverSecondHalf ? fig(me.bounded.spreadOverSecondHalf, pct) : '–',
+          ],
+        ],
+      ),
+    )
+    out.push(
+      `bounded series (creations → heap MB, entries): ${me.bounded.series.map((p) => `${p.sessions / 1000}k→${n1(p.heapBytes / 1e6)}/${p.entries}`).join(', ')}`,
+    )
     out.push(`method: ${me.method}`)
     out.push('')
   }
   for (const [k, v] of Object.entries(s)) if (k.endsWith('Error')) out.push(`!! ${k}: ${String(v).split('\n')[0]}`)
   if (results.goals?.length) {
     out.push('## Goals of issue 7')
-    out.push(table(['', 'goal', 'measured'], results.goals.map((g) => [g.met === true ? 'MET' : g.met === false ? 'NOT MET' : 'info', g.goal, g.figure + (g.note ? ` (${g.note})` : '')])))
+    out.push(
+      table(
+        ['', 'goal', 'measured'],
+        results.goals.map((g) => [
+          g.met === true ? 'MET' : g.met === false ? 'NOT MET' : 'info',
+          g.goal,
+          g.figure + (g.note ? ` (${g.note})` : ''),
+        ]),
+      ),
+    )
   }
   return out.join('\n')
 }
@@ -233,7 +363,9 @@ function linePanel({ x, y, width, title, points, fullAt, reference }) {
     ...points.map((p) => `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="#2a6fdb"/>`),
   ]
   if (reference) {
-    const rp = reference.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')
+    const rp = reference.points
+      .map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
+      .join(' ')
     const last = reference.points.at(-1)
     parts.push(
       `<path d="${rp}" fill="none" stroke="#9aa5b1" stroke-width="2" stroke-dasharray="6 3"/>`,
@@ -254,15 +386,28 @@ export function renderSvg(results) {
   const width = 760
   let y = 50
   const parts = []
-  const colors = { bare: '#9aa5b1', memory: '#2a6fdb', redis: '#d9822b', redisdirect: '#8a5a2b', ours: '#2a6fdb', theirs: '#c33' }
+  const colors = {
+    bare: '#9aa5b1',
+    memory: '#2a6fdb',
+    redis: '#d9822b',
+    redisdirect: '#8a5a2b',
+    ours: '#2a6fdb',
+    theirs: '#c33',
+  }
   for (const [fw, name] of Object.entries(FRAMEWORK_NAMES)) {
     const o = s.overhead?.[fw]
     if (!o) continue
     const panel = barPanel({
-      x: 20, y, width,
+      x: 20,
+      y,
+      width,
       title: `Warm cache, ${name}: requests/s (median, min–max)`,
       unit: 'req/s',
-      bars: Object.entries(o.variants).map(([v, r]) => ({ label: v === 'bare' ? 'bare app' : v === 'noop' ? 'no-op middleware' : `polarSession (${v})`, color: colors[v] ?? '#c5ccd3', ...r.rps })),
+      bars: Object.entries(o.variants).map(([v, r]) => ({
+        label: v === 'bare' ? 'bare app' : v === 'noop' ? 'no-op middleware' : `polarSession (${v})`,
+        color: colors[v] ?? '#c5ccd3',
+        ...r.rps,
+      })),
     })
     parts.push(panel.svg)
     y += panel.height
@@ -270,7 +415,9 @@ export function renderSvg(results) {
   if (s.portal?.variants) {
     const label = { bare: 'bare 303 (no Polar call)', ours: 'polarPortal', theirs: '@polar-sh/express CustomerPortal' }
     const panel = barPanel({
-      x: 20, y, width,
+      x: 20,
+      y,
+      width,
       title: `Portal route, fake Polar at ${s.portal.fakeLatencyMs} ms: requests/s`,
       unit: 'req/s',
       bars: Object.entries(s.portal.variants).map(([v, r]) => ({ label: label[v], color: colors[v], ...r.rps })),
@@ -280,10 +427,16 @@ export function renderSvg(results) {
   }
   if (s.stampede?.variants) {
     const panel = barPanel({
-      x: 20, y, width,
+      x: 20,
+      y,
+      width,
       title: `Stampede, ${s.stampede.requests} first requests / ${s.stampede.users} users: p99 ms`,
       unit: 'ms',
-      bars: Object.entries(s.stampede.variants).map(([v, r]) => ({ label: `${v} (${r.creations.median} creations)`, color: colors[v.split('-')[1].split(',')[0]] ?? '#666', ...r.p99Ms })),
+      bars: Object.entries(s.stampede.variants).map(([v, r]) => ({
+        label: `${v} (${r.creations.median} creations)`,
+        color: colors[v.split('-')[1].split(',')[0]] ?? '#666',
+        ...r.p99Ms,
+      })),
     })
     parts.push(panel.svg)
     y += panel.height
@@ -292,8 +445,10 @@ export function renderSvg(results) {
     const b = s.memory.bounded
     const full = b.series.find((p) => p.entries >= b.storeMax)
     const panel = linePanel({
-      x: 20, y: y + 6, width,
-      title: `Memory store: heap vs sessions created, max ${b.storeMax.toLocaleString("en-US")} entries vs a max that never binds`,
+      x: 20,
+      y: y + 6,
+      width,
+      title: `Memory store: heap vs sessions created, max ${b.storeMax.toLocaleString('en-US')} entries vs a max that never binds`,
       points: [{ x: 0, y: 0 }, ...b.series.map((p) => ({ x: p.sessions, y: p.heapBytes }))],
       fullAt: full?.sessions,
       reference: {

@@ -27,10 +27,16 @@ export function summarize(values, digits = 3) {
 
 /** Ratio per run pair (A[i] / B[i]), summarised: pairs are the alternating runs. */
 export function pairedRatio(a, b, digits = 4) {
-  return summarize(a.map((v, i) => v / b[i]), digits)
+  return summarize(
+    a.map((v, i) => v / b[i]),
+    digits,
+  )
 }
 
 /** Difference per run pair (A[i] - B[i]), summarised. */
 export function pairedDiff(a, b, digits = 3) {
-  return summarize(a.map((v, i) => v - b[i]), digits)
+  return summarize(
+    a.map((v, i) => v - b[i]),
+    digits,
+  )
 }

@@ -40,7 +40,8 @@ const width = 200
 const t0 = performance.now()
 for (let done = 0; done < o.sessions; ) {
   const batch = []
-  for (let k = 0; k < width && done < o.sessions; k++, done++) batch.push(polar.getSession({ externalCustomerId: `usr_${done}` }))
+  for (let k = 0; k < width && done < o.sessions; k++, done++)
+    batch.push(polar.getSession({ externalCustomerId: `usr_${done}` }))
   await Promise.all(batch)
   if (done % o.every === 0 || done === o.sessions) {
     const heap = await settle()

@@ -65,7 +65,12 @@ async function makePolar(identify) {
     // (so the timed runs measure warm hits alone; the default 5 s costs one GET per identity
     // per 5 s, see bench/README.md); redisdirect: the near cache off, every request reads Redis.
     const nearCacheTtlMs = kind === 'redis' ? 600_000 : 0
-    return createPolarSessions({ ...common, store, encryptionKey: randomBytes(32).toString('base64url'), nearCacheTtlMs })
+    return createPolarSessions({
+      ...common,
+      store,
+      encryptionKey: randomBytes(32).toString('base64url'),
+      nearCacheTtlMs,
+    })
   }
   return createPolarSessions({ ...common, store: memoryStore() })
 }

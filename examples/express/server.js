@@ -45,7 +45,9 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   // One log line per request: method, path without the query, status, time. Nothing secret.
   app.use((req, res, next) => {
     const startedAt = performance.now()
-    res.on('finish', () => logRequest(logger, { method: req.method, path: req.path, status: res.statusCode, startedAt }))
+    res.on('finish', () =>
+      logRequest(logger, { method: req.method, path: req.path, status: res.statusCode, startedAt }),
+    )
     next()
   })
 
@@ -80,7 +82,10 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     const session = await req.getPolarSession()
     if (!session) throw req.polarSessionError // an error page with its status (404, 503 + Retry-After…)
     // The session prints redacted (`session.toJSON()`): the token and portal URL never reach the page.
-    res.set('cache-control', 'no-store').type('html').send(accountPage({ framework: FRAMEWORK, user, session }))
+    res
+      .set('cache-control', 'no-store')
+      .type('html')
+      .send(accountPage({ framework: FRAMEWORK, user, session }))
   })
 
   // polarPortal(): 303 to the customer portal (a fresh or reused session), `{ url, expiresAt }`
@@ -114,7 +119,13 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 /**
  * Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`.
  */
-export function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-express' }) }) {
+export function startDemoServer({
+  polar,
+  port = 0,
+  host = '127.0.0.1',
+  fallbackToEphemeral = false,
+  logger = createLogger({ name: 'polar-session-express' }),
+}) {
   return startDemoApp({
     createDemoApp,
     toListener: (app) => app,

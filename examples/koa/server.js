@@ -98,7 +98,13 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 }
 
 /** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
-export function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-koa' }) }) {
+export function startDemoServer({
+  polar,
+  port = 0,
+  host = '127.0.0.1',
+  fallbackToEphemeral = false,
+  logger = createLogger({ name: 'polar-session-koa' }),
+}) {
   return startDemoApp({
     createDemoApp,
     toListener: (app) => app.callback(),

@@ -7,7 +7,14 @@
 // a 303 to `session.customerPortalUrl` with `Cache-Control: no-store` (the URL is a credential).
 
 import { createPolarSessions, PolarSessionError } from '@polar-session/core'
-import { findDemoUser, identityOf, readForm, signInCookie, signOutCookie, userFromCookieHeader } from '../shared/demo-users.js'
+import {
+  findDemoUser,
+  identityOf,
+  readForm,
+  signInCookie,
+  signOutCookie,
+  userFromCookieHeader,
+} from '../shared/demo-users.js'
 import { createLogger, logPolarError, logRequest } from '../shared/logger.js'
 import { accountPage, errorPage, homePage } from '../shared/pages.js'
 import { runDemo, runIfMain } from '../shared/run-demo.js'
@@ -64,11 +71,16 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
       // paths against our origin and throws a 400 PolarSessionError for anything off-site
       // (`//evil.example`, `javascript:`, backslashes ...), so this is never an open redirect.
       const returnTo = url.searchParams.getAll('return_to')
-      if (returnTo.length > 1) throw new PolarSessionError('invalid_return_url', 'Give return_to once.', { status: 400 })
+      if (returnTo.length > 1)
+        throw new PolarSessionError('invalid_return_url', 'Give return_to once.', { status: 400 })
       const returnUrl = returnTo.length === 1 ? sessions.checkReturnUrl(returnTo[0], publicUrl) : undefined
       const session = await sessions.resolve(req, { returnUrl })
       // Anonymous: the same 401 PolarSessionError the adapters answer with (rendered below).
-      if (!session) throw new PolarSessionError('unauthenticated', 'Sign in to manage your billing.', { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } })
+      if (!session)
+        throw new PolarSessionError('unauthenticated', 'Sign in to manage your billing.', {
+          status: 401,
+          headers: { 'WWW-Authenticate': 'Bearer' },
+        })
       // The portal URL embeds the token: never cache it, never log it.
       return redirect(res, session.customerPortalUrl, { 'cache-control': 'no-store' })
     }
@@ -81,7 +93,9 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
     // must stay a path on this server, not become another host.
     const url = URL.canParse(`${publicUrl}${req.url}`) ? new URL(`${publicUrl}${req.url}`) : null
     if (url === null) return send(res, 400, { 'content-type': 'text/plain' }, 'Bad request')
-    res.on('finish', () => logRequest(logger, { method: req.method, path: url.pathname, status: res.statusCode, startedAt }))
+    res.on('finish', () =>
+      logRequest(logger, { method: req.method, path: url.pathname, status: res.statusCode, startedAt }),
+    )
     try {
       await route(req, res, url)
     } catch (error) {
@@ -97,7 +111,13 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 }
 
 /** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
-export function startDemoServer({ polar, port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger = createLogger({ name: 'polar-session-node-http' }) }) {
+export function startDemoServer({
+  polar,
+  port = 0,
+  host = '127.0.0.1',
+  fallbackToEphemeral = false,
+  logger = createLogger({ name: 'polar-session-node-http' }),
+}) {
   return startDemoApp({
     createDemoApp,
     toListener: (app) => app,

@@ -26,7 +26,8 @@ export async function fakeOrRealPolar({ env = process.env, organizationSlug = 'd
       mode: 'real',
       polar: { accessToken, server },
       fake: null,
-      describe: `Polar ${server} (POLAR_ACCESS_TOKEN is set). The demo users must exist there as customers ` +
+      describe:
+        `Polar ${server} (POLAR_ACCESS_TOKEN is set). The demo users must exist there as customers ` +
         `with external ids ${DEMO_USERS.map((u) => u.id).join(', ')}.`,
       close: async () => {},
     }

@@ -9,12 +9,25 @@
 import pino from 'pino'
 
 const REDACT = [
-  'token', '*.token',
-  'accessToken', '*.accessToken',
-  'customerPortalUrl', '*.customerPortalUrl', 'customer_portal_url', '*.customer_portal_url',
-  'email', '*.email', '*.*.email',
-  'headers.authorization', 'headers.cookie', 'headers["set-cookie"]', 'headers.location',
-  '*.headers.authorization', '*.headers.cookie', '*.headers["set-cookie"]', '*.headers.location',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'customerPortalUrl',
+  '*.customerPortalUrl',
+  'customer_portal_url',
+  '*.customer_portal_url',
+  'email',
+  '*.email',
+  '*.*.email',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'headers.location',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["set-cookie"]',
+  '*.headers.location',
 ]
 
 /**
@@ -27,7 +40,10 @@ export function createLogger({ name, level = process.env.LOG_LEVEL ?? 'info', de
   if (process.stdout.isTTY) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
+      },
     })
   }
   return pino(options)

@@ -39,26 +39,37 @@ const signOutForm = '<form method="post" action="/sign-out"><button type="submit
 /** `/`: who is signed in, or the fake sign-in form. */
 export function homePage({ framework, user }) {
   if (user) {
-    return layout(framework, 'Home', `
+    return layout(
+      framework,
+      'Home',
+      `
 <h1>Hello, ${escapeHtml(user.name)}</h1>
 <p>You are signed in as <strong>${escapeHtml(user.fullName)}</strong> (<code>${escapeHtml(user.id)}</code>).</p>
-<p><a class="button primary" href="/account">Your account</a> <a class="button" href="/portal">Manage billing</a> ${signOutForm}</p>`)
+<p><a class="button primary" href="/account">Your account</a> <a class="button" href="/portal">Manage billing</a> ${signOutForm}</p>`,
+    )
   }
   const buttons = DEMO_USERS.map(
     (u) => `<button type="submit" name="user" value="${escapeHtml(u.id)}">Sign in as ${escapeHtml(u.name)}</button>`,
   ).join('\n  ')
-  return layout(framework, 'Sign in', `
+  return layout(
+    framework,
+    'Sign in',
+    `
 <h1>Sign in</h1>
 <p>A pretend sign-in: pick a demo user. The app then asks Polar for that user's customer session.</p>
 <form method="post" action="/sign-in">
   ${buttons}
 </form>
-<p class="muted">Each demo user is a Polar customer whose external id is the app's user id (<code>usr_jane</code>, …).</p>`)
+<p class="muted">Each demo user is a Polar customer whose external id is the app's user id (<code>usr_jane</code>, …).</p>`,
+  )
 }
 
 /** `/account`: the signed-in user's Polar session, redacted, and the way to the portal. */
 export function accountPage({ framework, user, session }) {
-  return layout(framework, 'Account', `
+  return layout(
+    framework,
+    'Account',
+    `
 <h1>Your account</h1>
 <p>Signed in as <strong>${escapeHtml(user.fullName)}</strong> (<code>${escapeHtml(user.id)}</code>).</p>
 <h2>Polar customer session</h2>
@@ -66,16 +77,21 @@ export function accountPage({ framework, user, session }) {
 session valid until <time id="session-expires-at" datetime="${escapeHtml(session.expiresAt.toISOString())}">${escapeHtml(session.expiresAt.toISOString())}</time>.</p>
 <p class="muted">As polar-session prints it: the token, the portal URL and the email are redacted.</p>
 <pre id="session-json">${escapeHtml(JSON.stringify(session, null, 2))}</pre>
-<p><a class="button primary" id="manage-billing" href="/portal">Manage billing</a> ${signOutForm}</p>`)
+<p><a class="button primary" id="manage-billing" href="/portal">Manage billing</a> ${signOutForm}</p>`,
+  )
 }
 
 /** `/stats`: `polar.stats()` as JSON. Numbers only: it holds no token, URL, email or user id. */
 export function statsPage({ framework, stats }) {
-  return layout(framework, 'Stats', `
+  return layout(
+    framework,
+    'Stats',
+    `
 <h1>polar-session stats</h1>
 <p class="muted">What <code>polar.stats()</code> returns: counts since the app started. The same
 numbers go to OpenTelemetry when the app sets it up.</p>
-<pre id="stats-json">${escapeHtml(JSON.stringify(stats, null, 2))}</pre>`)
+<pre id="stats-json">${escapeHtml(JSON.stringify(stats, null, 2))}</pre>`,
+  )
 }
 
 /**
@@ -87,11 +103,19 @@ export function errorPage({ framework, error }) {
   const status = typeof error?.status === 'number' ? error.status : 500
   const known = typeof error?.code === 'string'
   const message = error?.expose === true ? error.message : 'Something went wrong; please try again later.'
-  const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(known ? error.headers : {}) }
-  const html = layout(framework, `Error ${status}`, `
+  const headers = {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(known ? error.headers : {}),
+  }
+  const html = layout(
+    framework,
+    `Error ${status}`,
+    `
 <h1>${status === 401 ? 'Please sign in' : `Error ${status}`}</h1>
 <p id="error-message">${escapeHtml(message)}</p>
 ${known ? `<p class="muted">polar-session error code: <code id="error-code">${escapeHtml(error.code)}</code></p>` : ''}
-<p><a class="button" href="/">Back home</a></p>`)
+<p><a class="button" href="/">Back home</a></p>`,
+  )
   return { status, headers, html }
 }

@@ -10,7 +10,8 @@ import { closeOnSignals } from './server-lifecycle.js'
 function portFromEnv(value) {
   if (value === undefined || value === '') return 3000
   const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not '${value}'.`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, not '${value}'.`)
   return port
 }
 

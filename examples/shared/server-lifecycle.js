@@ -26,7 +26,13 @@ function listenOnce(server, port, host) {
  * With `fallbackToEphemeral`, a taken port means "any free port" instead of an error.
  * Resolves to `{ server, url }`.
  */
-export async function startHttpServer({ port = 0, host = '127.0.0.1', fallbackToEphemeral = false, logger, buildHandler }) {
+export async function startHttpServer({
+  port = 0,
+  host = '127.0.0.1',
+  fallbackToEphemeral = false,
+  logger,
+  buildHandler,
+}) {
   const server = createServer()
   try {
     await listenOnce(server, port, host)
@@ -98,7 +104,7 @@ export function closeOnSignals(close, logger) {
  */
 export function accountUrl(publicUrl) {
   if (typeof publicUrl !== 'string' || !URL.canParse(publicUrl)) {
-    throw new TypeError('createDemoApp: publicUrl is required: the app\'s own origin, such as http://127.0.0.1:3000.')
+    throw new TypeError("createDemoApp: publicUrl is required: the app's own origin, such as http://127.0.0.1:3000.")
   }
   return new URL('/account', publicUrl).href
 }

@@ -45,7 +45,11 @@ async function baseline(): Promise<Record<string, number>> {
 }
 
 /** Resources of `after` beyond those of `before` (vitest's own come and go, so fewer is fine). */
-function extra(after: Record<string, number>, before: Record<string, number>, ...ignored: string[]): Record<string, number> {
+function extra(
+  after: Record<string, number>,
+  before: Record<string, number>,
+  ...ignored: string[]
+): Record<string, number> {
   return Object.fromEntries(
     Object.entries(after)
       .filter(([type, count]) => !ignored.includes(type) && count > (before[type] ?? 0))
@@ -134,7 +138,12 @@ describe('close()', () => {
     const fake = await startFakePolar()
     fake.addCustomer({ externalId: 'usr_h', email: 'handles@example.com' })
     e2e.watch.fake(fake)
-    const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, timeoutMs: 200, logger: e2e.watch.logger })
+    const polar = createPolarSessions({
+      accessToken: fake.accessToken,
+      baseUrl: fake.url,
+      timeoutMs: 200,
+      logger: e2e.watch.logger,
+    })
     const session = (user: string) => polar.getSession({ externalCustomerId: user })
 
     // Retries with backoff, an attempt cut by its timeout, a 429 wait, a remembered not-found…

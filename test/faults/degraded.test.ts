@@ -35,7 +35,7 @@ describe('stale-while-failing', () => {
     expect(warning!['remainingMs']).toBeLessThanOrEqual(10 * MINUTE)
   })
 
-  it("also while rate limited, without calling Polar during its retry-after; then a fresh session replaces it", async () => {
+  it('also while rate limited, without calling Polar during its retry-after; then a fresh session replaces it', async () => {
     const app = await e2e.app('express 5')
     const first = (await me(app, 'usr_2')).body as SessionSummary
     advanceClock(55 * MINUTE)
@@ -52,7 +52,7 @@ describe('stale-while-failing', () => {
     expect(e2e.posts()).toBe(3)
   })
 
-  it('never serves an expired session: past its expiry the outage is the user\'s answer', async () => {
+  it("never serves an expired session: past its expiry the outage is the user's answer", async () => {
     const app = await e2e.app('express 5')
     await me(app, 'usr_3')
     advanceClock(61 * MINUTE)
@@ -102,7 +102,10 @@ describe('malformed 201 bodies: polar_unavailable, nothing cached', () => {
     ['created_at is not a date', (b: Record<string, unknown>) => ({ ...b, created_at: 'yesterday' })],
     ['customer is a string', (b: Record<string, unknown>) => ({ ...b, customer: 'cus_1' })],
     ['customer_id is null', (b: Record<string, unknown>) => ({ ...b, customer_id: null })],
-    ['customer_portal_url is javascript:', (b: Record<string, unknown>) => ({ ...b, customer_portal_url: 'javascript:alert(1)' })],
+    [
+      'customer_portal_url is javascript:',
+      (b: Record<string, unknown>) => ({ ...b, customer_portal_url: 'javascript:alert(1)' }),
+    ],
     ['the body is an array', (b: Record<string, unknown>) => [b]],
     ['the body is null', () => null],
   ])('wrong types (%s): 502, one call, nothing cached', async (_name, mutate) => {
@@ -125,9 +128,9 @@ describe('circuit breaker', () => {
     expect((await me(app, 'usr_1')).status).toBe(503)
     expect((await me(app, 'usr_2')).status).toBe(503)
     expect(e2e.posts()).toBe(8)
-    expect(e2e.logs(40).filter((line) => line.msg.startsWith('polar-session: Polar keeps failing; circuit open'))).toEqual([
-      expect.objectContaining({ code: 'polar_unavailable', failures: 2, cooldownMs: 5_000 }),
-    ])
+    expect(
+      e2e.logs(40).filter((line) => line.msg.startsWith('polar-session: Polar keeps failing; circuit open')),
+    ).toEqual([expect.objectContaining({ code: 'polar_unavailable', failures: 2, cooldownMs: 5_000 })])
 
     // Open: every request fails fast, and Polar is left alone.
     for (const user of ['usr_1', 'usr_2', 'usr_3', 'usr_3', 'usr_3']) {

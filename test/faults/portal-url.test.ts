@@ -9,7 +9,10 @@ import { useE2E } from '../support/e2e.js'
 const e2e = useE2E()
 
 function portal(app: TestApp) {
-  return request(app.server).get('/portal').set('host', APP_HOST).set('x-identity', asciiJson({ externalCustomerId: 'usr_1' }))
+  return request(app.server)
+    .get('/portal')
+    .set('host', APP_HOST)
+    .set('x-identity', asciiJson({ externalCustomerId: 'usr_1' }))
 }
 
 /** A fetch that swaps the portal URL of the next 201 from Polar for `url(original)`. */

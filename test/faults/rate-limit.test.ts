@@ -59,7 +59,7 @@ describe("Polar's rate limit (retry-after: 60, above the default maxRetryAfterMs
     ])
   })
 
-  it("after the 429, nothing reaches Polar for its whole retry-after, however many new users; the breaker stays out of it", async () => {
+  it('after the 429, nothing reaches Polar for its whole retry-after, however many new users; the breaker stays out of it', async () => {
     freshWindow()
     const app = await e2e.app('express 5')
     expect((await me(app, 'usr_1')).status).toBe(200)

@@ -10,7 +10,12 @@ import { CUSTOMERS, useE2E } from '../support/e2e.js'
 const e2e = useE2E({
   seed: [
     ...CUSTOMERS,
-    { externalId: 'team_1', type: 'team', email: 'team-billing@example.com', members: [{ externalId: 'owner_1', email: 'owner@example.com' }] },
+    {
+      externalId: 'team_1',
+      type: 'team',
+      email: 'team-billing@example.com',
+      members: [{ externalId: 'owner_1', email: 'owner@example.com' }],
+    },
   ],
 })
 
@@ -119,9 +124,13 @@ describe('5xx, resets and timeouts: retried with backoff within the deadline', (
     const res = await me(app)
     expect(res.status).toBe(503)
     expect(app.lastCode()).toBe('polar_unavailable')
-    expect(String((app.errors.at(-1) as Error).message)).toMatch(/did not answer .* within the 200 ms per-attempt timeout; gave up after 4 attempts/)
+    expect(String((app.errors.at(-1) as Error).message)).toMatch(
+      /did not answer .* within the 200 ms per-attempt timeout; gave up after 4 attempts/,
+    )
     expect(e2e.posts()).toBe(4)
-    expect(retryWarnings()).toEqual(Array.from({ length: 3 }, () => expect.objectContaining({ reason: 'timeout', timeoutMs: 200 })))
+    expect(retryWarnings()).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ reason: 'timeout', timeoutMs: 200 })),
+    )
     // Every cut attempt closed its connection: nothing is left hanging at the fake.
     await expect.poll(() => e2e.fake.stats.connections).toBeLessThanOrEqual(1)
   })
@@ -131,7 +140,9 @@ describe('5xx, resets and timeouts: retried with backoff within the deadline', (
     e2e.fake.fail({ kind: 'hang' }, { rate: 1 })
     const res = await me(app)
     expect(res.status).toBe(503)
-    expect(String((app.errors.at(-1) as Error).message)).toMatch(/within the 300 ms left of the 300 ms deadline; gave up after 1 attempt/)
+    expect(String((app.errors.at(-1) as Error).message)).toMatch(
+      /within the 300 ms left of the 300 ms deadline; gave up after 1 attempt/,
+    )
     expect(e2e.posts()).toBe(1)
   })
 })
@@ -141,7 +152,12 @@ describe('4xx other than 429: never retried', () => {
     ['unknown customer (422)', { externalCustomerId: 'usr_nobody' }, 404, 'customer_not_found'],
     ['team customer without a member (422)', { externalCustomerId: 'team_1' }, 400, 'member_required'],
     ['unknown member (422)', { externalCustomerId: 'team_1', externalMemberId: 'nobody' }, 404, 'member_not_found'],
-    ['member id Polar refuses: a UUID v1 (422 schema)', { externalCustomerId: 'usr_1', memberId: 'c232ab00-9414-11ec-b3c8-9f6bdeced846' }, 500, 'polar_rejected'],
+    [
+      'member id Polar refuses: a UUID v1 (422 schema)',
+      { externalCustomerId: 'usr_1', memberId: 'c232ab00-9414-11ec-b3c8-9f6bdeced846' },
+      500,
+      'polar_rejected',
+    ],
   ])('%s: one call, %i %s', async (_name, identity, status, code) => {
     const app = await e2e.app('express 5')
     const res = await me(app, identity)
@@ -180,10 +196,12 @@ describe('4xx other than 429: never retried', () => {
 })
 
 describe('only the single-flight leader retries', () => {
-  it('50 concurrent callers during a 503 outage: one caller\'s 4 calls, and all 50 get the same error object', async () => {
+  it("50 concurrent callers during a 503 outage: one caller's 4 calls, and all 50 get the same error object", async () => {
     const polar = e2e.polar()
     e2e.fake.fail({ kind: 'status', status: 503 }, { rate: 1 })
-    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => polar.getSession({ externalCustomerId: 'usr_1' })))
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, () => polar.getSession({ externalCustomerId: 'usr_1' })),
+    )
     expect(e2e.posts()).toBe(4)
     const reasons = outcomes.map((outcome) => (outcome.status === 'rejected' ? outcome.reason : outcome))
     expect(new Set(reasons).size).toBe(1)
@@ -195,7 +213,9 @@ describe('only the single-flight leader retries', () => {
   it('50 concurrent callers during a 503 burst that ends: 3 calls, all 50 get the same session', async () => {
     const polar = e2e.polar()
     e2e.fake.fail({ kind: 'status', status: 503 }, { times: 2 })
-    const sessions = await Promise.all(Array.from({ length: 50 }, () => polar.getSession({ externalCustomerId: 'usr_2' })))
+    const sessions = await Promise.all(
+      Array.from({ length: 50 }, () => polar.getSession({ externalCustomerId: 'usr_2' })),
+    )
     expect(e2e.posts()).toBe(3)
     expect(new Set(sessions).size).toBe(1)
   })

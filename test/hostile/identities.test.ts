@@ -22,7 +22,7 @@ const REFUSED: Array<[string, unknown, 'header' | 'body' | 'both']> = [
   ['a 1 MB external id', { externalCustomerId: 'x'.repeat(1024 * 1024) }, 'body'],
   ['a NUL', { externalCustomerId: 'usr\u00001' }, 'both'],
   ['a newline (log injection)', { externalCustomerId: 'usr_1\n{"level":50}' }, 'both'],
-  ['a customer\'s email and a newline (never echoed back)', { externalCustomerId: 'jane@example.com\n' }, 'both'],
+  ["a customer's email and a newline (never echoed back)", { externalCustomerId: 'jane@example.com\n' }, 'both'],
   ['an ANSI escape', { externalCustomerId: 'usr_1\u001b[31m' }, 'both'],
   ['DEL', { externalCustomerId: 'usr_1\u007f' }, 'both'],
   ['a C1 control (NEL)', { externalCustomerId: 'usr_1\u0085' }, 'both'],
@@ -35,7 +35,11 @@ const REFUSED: Array<[string, unknown, 'header' | 'body' | 'both']> = [
   ['an array for the external id', { externalCustomerId: ['usr_1'] }, 'both'],
   ['an object for the external id', { externalCustomerId: { toString: 'usr_1' } }, 'both'],
   ['ids under __proto__ only', JSON.parse('{"__proto__": {"externalCustomerId": "usr_1"}}'), 'both'],
-  ['a __proto__ key beside a valid id', JSON.parse(`{"externalCustomerId": "usr_1", "__proto__": {"customerId": "${UUID}"}}`), 'both'],
+  [
+    'a __proto__ key beside a valid id',
+    JSON.parse(`{"externalCustomerId": "usr_1", "__proto__": {"customerId": "${UUID}"}}`),
+    'both',
+  ],
   ['a __proto__ object as the external id', JSON.parse('{"externalCustomerId": {"__proto__": {"length": 5}}}'), 'both'],
   ['a customer id that is not a UUID', { customerId: 'cus_123' }, 'both'],
   ['a UUID without dashes', { customerId: UUID.replaceAll('-', '') }, 'both'],
@@ -56,25 +60,34 @@ function send(app: TestApp, transport: 'header' | 'body', identity: unknown) {
 }
 
 const cases = REFUSED.flatMap(([name, identity, transports]) =>
-  (transports === 'both' ? (['header', 'body'] as const) : [transports]).map((transport) => [name, transport, identity] as const),
+  (transports === 'both' ? (['header', 'body'] as const) : [transports]).map(
+    (transport) => [name, transport, identity] as const,
+  ),
 )
 
 describe.each(FRAMEWORKS)('%s', (framework) => {
-  it.each(cases)('refuses %s (in the %s): 400 invalid_identity, no call to Polar', async (_name, transport, identity) => {
-    const app = await e2e.app(framework)
-    const res = await send(app, transport, identity)
-    expect(res.status).toBe(400)
-    expect(app.lastCode()).toBe('invalid_identity')
-    expect(res.headers['location']).toBeUndefined()
-    expect(e2e.fake.stats.total).toBe(0)
-  })
+  it.each(cases)(
+    'refuses %s (in the %s): 400 invalid_identity, no call to Polar',
+    async (_name, transport, identity) => {
+      const app = await e2e.app(framework)
+      const res = await send(app, transport, identity)
+      expect(res.status).toBe(400)
+      expect(app.lastCode()).toBe('invalid_identity')
+      expect(res.headers['location']).toBeUndefined()
+      expect(e2e.fake.stats.total).toBe(0)
+    },
+  )
 
   it('refuses an identity header that is not JSON, and a body that is not JSON, without calling Polar', async () => {
     const app = await e2e.app(framework)
     const header = await request(app.server).get('/me').set('host', APP_HOST).set('x-identity', 'usr_1')
     expect(header.status).toBe(400)
     expect(app.lastCode()).toBe('invalid_identity')
-    const body = await request(app.server).post('/me').set('host', APP_HOST).set('content-type', 'application/json').send('{"identity":')
+    const body = await request(app.server)
+      .post('/me')
+      .set('host', APP_HOST)
+      .set('content-type', 'application/json')
+      .send('{"identity":')
     expect(body.status).toBe(400)
     expect(e2e.fake.stats.total).toBe(0)
   })
@@ -86,15 +99,18 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
     expect(({} as Record<string, unknown>)['externalCustomerId']).toBeUndefined()
   })
 
-  it.each(UNICODE_IDS)('accepts the valid unicode external id %j (header and body): one creation', async (externalId) => {
-    const app = await e2e.app(framework)
-    for (const transport of ['header', 'body'] as const) {
-      const res = await send(app, transport, { externalCustomerId: externalId })
-      expect(res.status).toBe(200)
-      expect((res.body as SessionSummary).externalId).toBe(externalId)
-    }
-    expect(e2e.posts()).toBe(1)
-  })
+  it.each(UNICODE_IDS)(
+    'accepts the valid unicode external id %j (header and body): one creation',
+    async (externalId) => {
+      const app = await e2e.app(framework)
+      for (const transport of ['header', 'body'] as const) {
+        const res = await send(app, transport, { externalCustomerId: externalId })
+        expect(res.status).toBe(200)
+        expect((res.body as SessionSummary).externalId).toBe(externalId)
+      }
+      expect(e2e.posts()).toBe(1)
+    },
+  )
 
   it('anonymous (no identity at all) is 401 where a session is required, without calling Polar', async () => {
     const app = await e2e.app(framework)

@@ -37,13 +37,19 @@ function me(app: TestApp, externalCustomerId: string) {
   return request(app.server).get('/me').set('host', APP_HOST).set('x-identity', asciiJson({ externalCustomerId }))
 }
 
-const connections = (app: TestApp) => new Promise<number>((resolve, reject) => app.server.getConnections((error, n) => (error ? reject(error) : resolve(n))))
+const connections = (app: TestApp) =>
+  new Promise<number>((resolve, reject) =>
+    app.server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+  )
 
 describe.each(FRAMEWORKS)('%s', (framework) => {
   it.each([
     ['a 20 KB cookie', { cookie: `sid=${'a'.repeat(20_000)}` }],
     ['a 17 KB identity header', { 'x-identity': asciiJson({ externalCustomerId: 'x'.repeat(17_000) }) }],
-    ['200 headers of 100 bytes', Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-pad-${i}`, 'p'.repeat(100)]))],
+    [
+      '200 headers of 100 bytes',
+      Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-pad-${i}`, 'p'.repeat(100)])),
+    ],
   ])('%s: Node answers 431 itself; the process keeps serving', async (_name, headers) => {
     const app = await e2e.app(framework)
     const answer = await raw(app, `GET /me HTTP/1.1\r\nhost: ${APP_HOST}\r\n${headerBlock(headers)}\r\n`)
@@ -79,7 +85,9 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       const socket = connect(app.port, '127.0.0.1')
       socket.on('error', () => {})
       socket.on('data', () => (answeredEarly[i] = true))
-      socket.write(`GET /me HTTP/1.1\r\nhost: ${APP_HOST}\r\nx-identity: ${asciiJson({ externalCustomerId: user })}\r\n\r\n`)
+      socket.write(
+        `GET /me HTTP/1.1\r\nhost: ${APP_HOST}\r\nx-identity: ${asciiJson({ externalCustomerId: user })}\r\n\r\n`,
+      )
       sockets.push(socket)
     }
     await vi.waitFor(() => expect(app.arrivals).toBe(200), { timeout: 15_000 })

@@ -75,7 +75,8 @@ export function asciiJson(value: unknown): string {
 }
 
 function identityFrom(header: unknown, body: unknown): unknown {
-  if (typeof body === 'object' && body !== null && Object.hasOwn(body, 'identity')) return (body as { identity: unknown }).identity
+  if (typeof body === 'object' && body !== null && Object.hasOwn(body, 'identity'))
+    return (body as { identity: unknown }).identity
   if (typeof header !== 'string' || header === '') return null
   try {
     return JSON.parse(header) as unknown
@@ -194,7 +195,9 @@ async function fastifyApp(Fastify: FastifyFactory, polar: PolarSessions<any>, ho
     },
   })
   app.addHook('onRequest', async () => hooks.arrived())
-  app.addHook('onError', async (request, _reply, error) => hooks.failed(error, `${request.method} ${request.url.split('?')[0]}`))
+  app.addHook('onError', async (request, _reply, error) =>
+    hooks.failed(error, `${request.method} ${request.url.split('?')[0]}`),
+  )
   app.register(async (scope: FastifyApp) => {
     await scope.register(fastifyAdapter.polarSession, { polar, returnToParam: 'return_to', required: true })
     scope.all('/me', async (request) => summary(request.polarSession))

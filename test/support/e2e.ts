@@ -90,7 +90,9 @@ export function useE2E(options: { seed?: FakeCustomerInput[]; fake?: FakePolarOp
     await new Promise((resolve) => setImmediate(resolve))
     expect(unhandled, 'unhandled rejections').toEqual([])
     // Every 503 tells the client when to come back, the first failures of an outage included.
-    const bare503s = watch.responses.slice(responseStart).filter((r) => r.status === 503 && !(Number(r.retryAfter) >= 1))
+    const bare503s = watch.responses
+      .slice(responseStart)
+      .filter((r) => r.status === 503 && !(Number(r.retryAfter) >= 1))
     expect(bare503s, '503 answers without Retry-After').toEqual([])
   })
   afterAll(async () => {

@@ -23,7 +23,10 @@ export interface PolarBackend {
 
 /** What each examples/<name>/server.js exports. */
 export interface ExampleModule {
-  createDemoApp(options: { polar: PolarConnection; publicUrl: string; logger?: unknown }): { app: unknown; close(): Promise<void> }
+  createDemoApp(options: { polar: PolarConnection; publicUrl: string; logger?: unknown }): {
+    app: unknown
+    close(): Promise<void>
+  }
   startDemoServer(options: {
     polar: PolarConnection
     port?: number
@@ -49,9 +52,9 @@ export function loadExample(name: ExampleName): Promise<ExampleModule> {
 
 /** The embedded fake Polar with the demo users seeded (the examples' default). */
 export async function startDemoFake(): Promise<PolarBackend & { fake: FakePolar }> {
-  const { fakeOrRealPolar } = await load<{ fakeOrRealPolar(o: { env: Record<string, string> }): Promise<PolarBackend> }>(
-    'shared/fake-or-real.js',
-  )
+  const { fakeOrRealPolar } = await load<{
+    fakeOrRealPolar(o: { env: Record<string, string> }): Promise<PolarBackend>
+  }>('shared/fake-or-real.js')
   const backend = await fakeOrRealPolar({ env: {} })
   if (backend.fake === null) throw new Error('expected the fake Polar')
   return backend as PolarBackend & { fake: FakePolar }
@@ -63,7 +66,11 @@ export async function captureLogger(name: string): Promise<{ logger: unknown; li
   const lines: string[] = []
   const destination = new Writable({
     write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter((line) => line !== ''))
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line !== ''),
+      )
       done()
     },
   })
@@ -71,6 +78,12 @@ export async function captureLogger(name: string): Promise<{ logger: unknown; li
 }
 
 /** The demo users of examples/shared/demo-users.js. */
-export async function demoUsers(): Promise<ReadonlyArray<{ id: string; name: string; fullName: string; email: string }>> {
-  return (await load<{ DEMO_USERS: ReadonlyArray<{ id: string; name: string; fullName: string; email: string }> }>('shared/demo-users.js')).DEMO_USERS
+export async function demoUsers(): Promise<
+  ReadonlyArray<{ id: string; name: string; fullName: string; email: string }>
+> {
+  return (
+    await load<{ DEMO_USERS: ReadonlyArray<{ id: string; name: string; fullName: string; email: string }> }>(
+      'shared/demo-users.js',
+    )
+  ).DEMO_USERS
 }

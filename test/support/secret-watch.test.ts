@@ -86,7 +86,10 @@ describe('the secret watch', () => {
     const watch = new SecretWatch()
     watch.text('a', 'polar_mst_' + 'A'.repeat(43))
     watch.text('b', 'https://polar.sh/acme/portal?customer_session_token=abc')
-    expect(watch.leaks()).toEqual([expect.stringMatching(/^a: a Polar token/), expect.stringMatching(/^b: a portal URL/)])
+    expect(watch.leaks()).toEqual([
+      expect.stringMatching(/^a: a Polar token/),
+      expect.stringMatching(/^b: a portal URL/),
+    ])
   })
 })
 
@@ -99,14 +102,24 @@ function documentedRedactPaths(page = 'faults.md'): string[] {
 
 describe('the redact paths recommended in docs/faults.md', () => {
   function logRequest(watch: SecretWatch, redact: string[] | undefined): void {
-    const logger = pino({ base: null, ...(redact ? { redact: { paths: redact, censor: '[redacted]' } } : {}) }, {
-      write: (line: string) => void watch.logLines.push(line),
-    })
+    const logger = pino(
+      { base: null, ...(redact ? { redact: { paths: redact, censor: '[redacted]' } } : {}) },
+      {
+        write: (line: string) => void watch.logLines.push(line),
+      },
+    )
     const session = { token, customerPortalUrl: portalUrl }
     logger.info(
       {
-        req: { method: 'GET', url: '/portal', headers: { authorization: `Bearer ${token}`, cookie: `sid=${token}`, 'x-api-key': fake.accessToken } },
-        res: { statusCode: 303, headers: { location: portalUrl, 'set-cookie': `portal=${encodeURIComponent(portalUrl)}` } },
+        req: {
+          method: 'GET',
+          url: '/portal',
+          headers: { authorization: `Bearer ${token}`, cookie: `sid=${token}`, 'x-api-key': fake.accessToken },
+        },
+        res: {
+          statusCode: 303,
+          headers: { location: portalUrl, 'set-cookie': `portal=${encodeURIComponent(portalUrl)}` },
+        },
       },
       'request completed',
     )
@@ -116,7 +129,9 @@ describe('the redact paths recommended in docs/faults.md', () => {
 
   it('hide every secret a request log carries', () => {
     const paths = documentedRedactPaths()
-    expect(paths).toEqual(expect.arrayContaining(['req.headers.authorization', 'req.headers.cookie', 'res.headers.location']))
+    expect(paths).toEqual(
+      expect.arrayContaining(['req.headers.authorization', 'req.headers.cookie', 'res.headers.location']),
+    )
     const watch = watching()
     logRequest(watch, paths)
     expect(watch.leaks()).toEqual([])

@@ -110,7 +110,8 @@ export class SecretWatch {
     return (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = []
       const keep = (chunk: unknown, encoding?: unknown): void => {
-        if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'))
+        if (typeof chunk === 'string')
+          chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'))
         else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk))
       }
       const write = res.write.bind(res) as (...args: unknown[]) => boolean
@@ -124,7 +125,11 @@ export class SecretWatch {
         return end(chunk, ...rest)
       }) as ServerResponse['end']
       res.once('finish', () => {
-        this.responses.push({ status: res.statusCode, retryAfter: res.getHeader('retry-after'), where: `${req.method} ${req.url?.slice(0, 80)}` })
+        this.responses.push({
+          status: res.statusCode,
+          retryAfter: res.getHeader('retry-after'),
+          where: `${req.method} ${req.url?.slice(0, 80)}`,
+        })
         const headers = { ...res.getHeaders() }
         if (res.statusCode >= 300 && res.statusCode < 400) delete headers['location']
         const where = `response ${res.statusCode} to ${req.method} ${req.url?.slice(0, 80)}`
@@ -140,12 +145,18 @@ export class SecretWatch {
     const labels = new Map<string, string>()
     for (const [secret, label] of this.#secrets) for (const form of forms(secret)) labels.set(form, label)
     const found: string[] = []
-    const haystacks = [
-      ...this.logLines.map((text, i) => ({ where: `log line ${i + 1}`, text })),
-      ...this.captures,
-    ]
+    const haystacks = [...this.logLines.map((text, i) => ({ where: `log line ${i + 1}`, text })), ...this.captures]
     // One alternation of every known secret: one pass over each text, longest forms first.
-    const known = labels.size === 0 ? null : new RegExp([...labels.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g')
+    const known =
+      labels.size === 0
+        ? null
+        : new RegExp(
+            [...labels.keys()]
+              .sort((a, b) => b.length - a.length)
+              .map(escapeRegExp)
+              .join('|'),
+            'g',
+          )
     for (const { where, text } of haystacks) {
       const kinds = new Set<string>()
       for (const match of known === null ? [] : text.matchAll(known)) kinds.add(labels.get(match[0]) ?? 'a secret')

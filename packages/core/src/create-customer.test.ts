@@ -20,7 +20,7 @@ describe('createCustomer', () => {
     await polar.close()
   })
 
-  it("an email Polar refuses (a domain that accepts no mail) is 400 invalid_identity, not a missing customer", async () => {
+  it('an email Polar refuses (a domain that accepts no mail) is 400 invalid_identity, not a missing customer', async () => {
     const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
     fake.stats.reset()
     const error = await polar.getSession({ externalCustomerId: 'new_bad_mail', email: 'someone@example.com' }).then(
@@ -63,7 +63,11 @@ describe('createCustomer', () => {
     fake.setLatency(30)
     try {
       const identity = { externalCustomerId: 'new_3', email: 'new3@acme.dev' }
-      const sessions = await Promise.all([first.getSession(identity), second.getSession(identity), first.getSession(identity)])
+      const sessions = await Promise.all([
+        first.getSession(identity),
+        second.getSession(identity),
+        first.getSession(identity),
+      ])
       expect(new Set(sessions.map((s) => s.customerId)).size).toBe(1)
       expect(fake.customers().filter((c) => c.externalId === 'new_3')).toHaveLength(1)
     } finally {
@@ -76,8 +80,14 @@ describe('createCustomer', () => {
     const off = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url })
     const noEmail = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
     fake.stats.reset()
-    for (const attempt of [off.getSession({ externalCustomerId: 'new_4', email: 'new4@acme.dev' }), noEmail.getSession({ externalCustomerId: 'new_5' })]) {
-      const error = await attempt.then(() => null, (e: unknown) => e)
+    for (const attempt of [
+      off.getSession({ externalCustomerId: 'new_4', email: 'new4@acme.dev' }),
+      noEmail.getSession({ externalCustomerId: 'new_5' }),
+    ]) {
+      const error = await attempt.then(
+        () => null,
+        (e: unknown) => e,
+      )
       expect(error).toBeInstanceOf(PolarSessionError)
       expect((error as PolarSessionError).code).toBe('customer_not_found')
     }
@@ -88,7 +98,10 @@ describe('createCustomer', () => {
   it('an email already used by another customer is reported, not retried into a second customer', async () => {
     fake.addCustomer({ externalId: 'taken', email: 'taken@acme.dev' })
     const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, createCustomer: true })
-    const error = await polar.getSession({ externalCustomerId: 'new_6', email: 'taken@acme.dev' }).then(() => null, (e: unknown) => e)
+    const error = await polar.getSession({ externalCustomerId: 'new_6', email: 'taken@acme.dev' }).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect((error as PolarSessionError).code).toBe('customer_not_found')
     expect(fake.customers().filter((c) => c.email === 'taken@acme.dev')).toHaveLength(1)
     await polar.close()

@@ -12,7 +12,12 @@ const handedOut: PolarSession[] = []
 const opened: PolarSessions[] = []
 
 function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
-  const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, logger: logs.logger, ...options })
+  const polar = createPolarSessions({
+    accessToken: fake.accessToken,
+    baseUrl: fake.url,
+    logger: logs.logger,
+    ...options,
+  })
   opened.push(polar)
   return polar
 }
@@ -36,7 +41,8 @@ async function rejection(promise: Promise<unknown>): Promise<PolarSessionError> 
 
 beforeAll(async () => {
   fake = await startFakePolar()
-  for (let i = 0; i < 20; i++) fake.addCustomer({ externalId: `usr_${i}`, email: `user${i}@example.com`, name: `User ${i}` })
+  for (let i = 0; i < 20; i++)
+    fake.addCustomer({ externalId: `usr_${i}`, email: `user${i}@example.com`, name: `User ${i}` })
 })
 
 afterEach(async () => {
@@ -48,7 +54,10 @@ afterEach(async () => {
 
 afterAll(async () => {
   // Nothing secret reached a log line, across every test of this file.
-  const secrets = [fake.accessToken, ...handedOut.flatMap((s) => [s.token, s.customerPortalUrl, s.customer.email ?? ''])]
+  const secrets = [
+    fake.accessToken,
+    ...handedOut.flatMap((s) => [s.token, s.customerPortalUrl, s.customer.email ?? '']),
+  ]
   expect(handedOut.length).toBeGreaterThan(20)
   expect(logs.lines.length).toBeGreaterThan(0)
   expect(findLeak(logs.text(), secrets)).toBeUndefined()
@@ -74,7 +83,9 @@ describe('options', () => {
     }
     expect(() => createPolarSessions({ ...base, timeoutMs: 0 })).toThrow(/timeoutMs/)
     expect(() => createPolarSessions({ ...base, deadlineMs: Number.NaN })).toThrow(/deadlineMs/)
-    expect(() => createPolarSessions({ ...base, encryptionKey: 'short' })).toThrow(/encryptionKey\[0\] must be at least 32 characters/)
+    expect(() => createPolarSessions({ ...base, encryptionKey: 'short' })).toThrow(
+      /encryptionKey\[0\] must be at least 32 characters/,
+    )
   })
 })
 
@@ -87,9 +98,22 @@ describe('getSession', () => {
     const created = await get(polar, { externalCustomerId: 'usr_7' })
     expect(await polar.getSession({ externalCustomerId: 'usr_7' }, { cachedOnly: true })).toBe(created)
     // Under the margin it is not handed out, and not replaced either.
-    expect(await polar.getSession({ externalCustomerId: 'usr_7' }, { cachedOnly: true, minRemainingMs: 3_600_000 })).toBeNull()
+    expect(
+      await polar.getSession({ externalCustomerId: 'usr_7' }, { cachedOnly: true, minRemainingMs: 3_600_000 }),
+    ).toBeNull()
     expect(fake.stats.total).toBe(1)
-    const store = { values: new Map<string, string>(), get(k: string) { return this.values.get(k) }, set(k: string, v: string) { this.values.set(k, v) }, delete(k: string) { this.values.delete(k) } }
+    const store = {
+      values: new Map<string, string>(),
+      get(k: string) {
+        return this.values.get(k)
+      },
+      set(k: string, v: string) {
+        this.values.set(k, v)
+      },
+      delete(k: string) {
+        this.values.delete(k)
+      },
+    }
     const outside = sessions({ store, allowPlaintextStore: true })
     expect(await outside.getSession({ externalCustomerId: 'usr_8' }, { cachedOnly: true })).toBeNull()
     const stored = await get(outside, { externalCustomerId: 'usr_8' })
@@ -136,7 +160,9 @@ describe('getSession', () => {
     expect(a.token).not.toBe(b.token)
     expect(a2.token).toBe(a.token)
     expect(fake.stats.sessionsCreated).toBe(2)
-    const error = await rejection(polar.getSession({ externalCustomerId: 'usr_2' }, { returnUrl: 'https://evil.example/' }))
+    const error = await rejection(
+      polar.getSession({ externalCustomerId: 'usr_2' }, { returnUrl: 'https://evil.example/' }),
+    )
     expect(error.code).toBe('invalid_return_url')
     expect(fake.stats.sessionsCreated).toBe(2)
   })
@@ -158,7 +184,9 @@ describe('getSession', () => {
     vi.restoreAllMocks()
     const third = await get(polar, { externalCustomerId: 'usr_4' })
     expect((await get(polar, { externalCustomerId: 'usr_4' }, { minRemainingMs: 59 * 60_000 })).token).toBe(third.token)
-    expect((await get(polar, { externalCustomerId: 'usr_4' }, { minRemainingMs: 61 * 60_000 })).token).not.toBe(third.token)
+    expect((await get(polar, { externalCustomerId: 'usr_4' }, { minRemainingMs: 61 * 60_000 })).token).not.toBe(
+      third.token,
+    )
   })
 
   it.each([
@@ -197,7 +225,9 @@ describe('getSession', () => {
     const other = await get(polar, { externalCustomerId: 'usr_7' })
     await polar.invalidate({ externalCustomerId: 'usr_6' })
     expect((await get(polar, { externalCustomerId: 'usr_6' })).token).not.toBe(a.token)
-    expect((await get(polar, { externalCustomerId: 'usr_6' }, { returnUrl: 'https://app.example.com/x' })).token).not.toBe(b.token)
+    expect(
+      (await get(polar, { externalCustomerId: 'usr_6' }, { returnUrl: 'https://app.example.com/x' })).token,
+    ).not.toBe(b.token)
     expect((await get(polar, { externalCustomerId: 'usr_7' })).token).toBe(other.token)
     expect(fake.stats.sessionsCreated).toBe(5)
   })
@@ -207,7 +237,9 @@ describe('errors', () => {
   it('unknown customer → customer_not_found 404, remembered so a burst costs one call', async () => {
     const polar = sessions()
     fake.stats.reset()
-    const errors = await Promise.all(Array.from({ length: 10 }, () => rejection(polar.getSession({ externalCustomerId: 'nobody' }))))
+    const errors = await Promise.all(
+      Array.from({ length: 10 }, () => rejection(polar.getSession({ externalCustomerId: 'nobody' }))),
+    )
     for (const error of errors) {
       expect(error.code).toBe('customer_not_found')
       expect(error.status).toBe(404)
@@ -231,7 +263,12 @@ describe('errors', () => {
   })
 
   it('team customer: member_required without a member, member_not_found for an unknown one, a session with one', async () => {
-    const team = fake.addCustomer({ externalId: 'team_1', email: 'team@example.com', type: 'team', members: [{ externalId: 'alice', email: 'alice@example.com' }] })
+    const team = fake.addCustomer({
+      externalId: 'team_1',
+      email: 'team@example.com',
+      type: 'team',
+      members: [{ externalId: 'alice', email: 'alice@example.com' }],
+    })
     const polar = sessions()
     const required = await rejection(polar.getSession({ externalCustomerId: 'team_1' }))
     expect([required.code, required.status]).toEqual(['member_required', 400])
@@ -244,7 +281,9 @@ describe('errors', () => {
 
   it('a wrong token → polar_unauthorized 500 naming the environment', async () => {
     const error = await rejection(
-      createPolarSessions({ accessToken: 'polar_oat_wrong', baseUrl: fake.url, logger: logs.logger }).getSession({ externalCustomerId: 'usr_1' }),
+      createPolarSessions({ accessToken: 'polar_oat_wrong', baseUrl: fake.url, logger: logs.logger }).getSession({
+        externalCustomerId: 'usr_1',
+      }),
     )
     expect([error.code, error.status, error.expose]).toEqual(['polar_unauthorized', 500, false])
     expect(error.message).toContain(new URL(fake.url).origin)
@@ -321,7 +360,11 @@ describe('stores', () => {
 
   it('stores only hashed keys and, with a plaintext outside store, serialised entries it can read back', async () => {
     const map = new Map<string, string>()
-    const store: SessionStore = { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k) }
+    const store: SessionStore = {
+      get: (k) => map.get(k),
+      set: (k, v) => void map.set(k, v),
+      delete: (k) => void map.delete(k),
+    }
     const a = sessions({ store, allowPlaintextStore: true })
     fake.stats.reset()
     const session = await get(a, { externalCustomerId: 'usr_13' })
@@ -360,7 +403,9 @@ describe('options', () => {
   })
 
   it('resolve() needs identify; returns null for anonymous requests', async () => {
-    const polar = sessions({ identify: (req: { user?: string }) => (req.user ? { externalCustomerId: req.user } : null) })
+    const polar = sessions({
+      identify: (req: { user?: string }) => (req.user ? { externalCustomerId: req.user } : null),
+    })
     expect(await polar.resolve({})).toBeNull()
     expect((await polar.resolve({ user: 'usr_14' }))?.customer.externalId).toBe('usr_14')
     await expect(sessions().resolve({})).rejects.toThrow(/identify/)

@@ -3,7 +3,13 @@ import { isPolarSessionError, PolarSessionError } from './errors.js'
 import { createAttachErrorLog } from './adapter/attach-error-log.js'
 import { registerInternals } from './adapter/internals.js'
 import { resolveOptions, type PolarSessionsOptions, type ResolvedOptions } from './options.js'
-import { createPolarClient, type CallOptions, type PolarClient, type PolarErrorDetails, type ReceivedSession } from './polar/index.js'
+import {
+  createPolarClient,
+  type CallOptions,
+  type PolarClient,
+  type PolarErrorDetails,
+  type ReceivedSession,
+} from './polar/index.js'
 import { CircuitBreaker } from './reuse/circuit-breaker.js'
 import { toEntryStore } from './reuse/to-entry-store.js'
 import { KeyDeriver } from './reuse/keys.js'
@@ -62,7 +68,10 @@ export interface PrefetchOptions {
 /** What {@link createPolarSessions} returns. */
 export interface PolarSessions<Req = any> {
   /** With `cachedOnly: true`: the cached session, or null; Polar is never called. */
-  getSession(identity: PolarIdentity, options: GetSessionOptions & { cachedOnly: boolean }): Promise<PolarSession | null>
+  getSession(
+    identity: PolarIdentity,
+    options: GetSessionOptions & { cachedOnly: boolean },
+  ): Promise<PolarSession | null>
   /** A session for the identity: reused while it has more than the margin left, else created. */
   getSession(identity: PolarIdentity, options?: GetSessionOptions & { cachedOnly?: false }): Promise<PolarSession>
   /** `identify(request)`, then `getSession`. Resolves to null for an anonymous request. */
@@ -160,7 +169,9 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     maxReturnUrls: resolved.maxReturnUrlsPerCustomer,
     reuseWindowMs: Math.max(60_000, 3_600_000 - resolved.refreshMarginMs),
     create: async (identity, returnUrl, purpose, call) => {
-      const received = await breaker.run(() => createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose, call) }))
+      const received = await breaker.run(() =>
+        createAtPolar(client, resolved, identity, returnUrl, { admit: () => budget.admit(purpose, call) }),
+      )
       telemetry.created()
       return received
     },
@@ -220,7 +231,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
    * promise, no bookkeeping: this is the hot path); anything else is a tracked async call.
    * Throws synchronously for bad input.
    */
-  const sessionFor = (identity: PolarIdentity, callOptions: GetSessionOptions): PolarSession | null | Promise<PolarSession | null> => {
+  const sessionFor = (
+    identity: PolarIdentity,
+    callOptions: GetSessionOptions,
+  ): PolarSession | null | Promise<PolarSession | null> => {
     const checked = validateIdentity(identity)
     const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
     const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
@@ -228,7 +242,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       throw new TypeError('polar-session: minRemainingMs must be a number of milliseconds, 0 or more.')
     }
     const purpose = callOptions.purpose ?? 'interactive'
-    if (purpose !== 'interactive' && purpose !== 'attach') throw new TypeError("polar-session: purpose must be 'interactive' or 'attach'.")
+    if (purpose !== 'interactive' && purpose !== 'attach')
+      throw new TypeError("polar-session: purpose must be 'interactive' or 'attach'.")
     const sessionKeys = keys.keys(checked, returnUrl)
     const hit = cache.peek(sessionKeys, minRemainingMs)
     if (hit !== undefined) {
@@ -240,8 +255,21 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       telemetry.miss()
       return null
     }
-    const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
-    return track(() => cache.get({ identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose, fallback, counts: telemetry }))
+    const fallback =
+      returnUrl === defaultReturnUrl
+        ? null
+        : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
+    return track(() =>
+      cache.get({
+        identity: checked,
+        returnUrl,
+        keys: sessionKeys,
+        minRemainingMs,
+        purpose,
+        fallback,
+        counts: telemetry,
+      }),
+    )
   }
 
   /** See {@link PolarSessions.prefetch}: never throws, never rejects. */
@@ -259,13 +287,26 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
         telemetry.prefetched('skipped')
         return Promise.resolve()
       }
-      const fallback = returnUrl === defaultReturnUrl ? null : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
+      const fallback =
+        returnUrl === defaultReturnUrl
+          ? null
+          : { returnUrl: defaultReturnUrl, keys: keys.keys(checked, defaultReturnUrl) }
       // Speculative, like attach mode: it spends attach mode's share of the budget. Not counted
       // as a hit or a miss: those measure what users asked for.
-      const request: SessionRequest = { identity: checked, returnUrl, keys: sessionKeys, minRemainingMs, purpose: 'attach', fallback }
-      const { result, done } = prefetches.submit(sessionKeys.session, () => track(() => cache.get(request)).then(() => {}, prefetchFailed))
+      const request: SessionRequest = {
+        identity: checked,
+        returnUrl,
+        keys: sessionKeys,
+        minRemainingMs,
+        purpose: 'attach',
+        fallback,
+      }
+      const { result, done } = prefetches.submit(sessionKeys.session, () =>
+        track(() => cache.get(request)).then(() => {}, prefetchFailed),
+      )
       telemetry.prefetched(result)
-      if (result === 'dropped') resolved.logger.debug({ maxQueued: PREFETCH_MAX_QUEUED }, 'polar-session: prefetch dropped; too many waiting')
+      if (result === 'dropped')
+        resolved.logger.debug({ maxQueued: PREFETCH_MAX_QUEUED }, 'polar-session: prefetch dropped; too many waiting')
       return done
     } catch (error) {
       prefetchFailed(error)
@@ -295,7 +336,9 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       const resolving = track(async () => {
         const { identify } = resolved
         if (identify === undefined) {
-          throw new TypeError('polar-session: resolve() needs the identify option, a function from a request to an identity.')
+          throw new TypeError(
+            'polar-session: resolve() needs the identify option, a function from a request to an identity.',
+          )
         }
         const identity = await identify(request)
         if (identity === null || identity === undefined) return null
@@ -339,8 +382,16 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
 /** Seals an outside store, or refuses it unencrypted unless the user opted out by name. */
 function prepareStore(store: SessionStore, options: ResolvedOptions<any>): SessionStore {
   if (store instanceof MemoryStore) return store
-  if (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function') {
-    throw new TypeError('createPolarSessions: store must have get(key), set(key, value, ttlMs) and delete(key) methods.')
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.get !== 'function' ||
+    typeof store.set !== 'function' ||
+    typeof store.delete !== 'function'
+  ) {
+    throw new TypeError(
+      'createPolarSessions: store must have get(key), set(key, value, ttlMs) and delete(key) methods.',
+    )
   }
   if (options.encryptionKey !== undefined) return sealedStore(store, { keys: options.encryptionKey })
   if (!options.allowPlaintextStore) {
@@ -370,11 +421,15 @@ async function createAtPolar(
   try {
     return await client.createCustomerSession(input, call)
   } catch (error) {
-    const canCreate = options.createCustomer && identity.externalCustomerId !== undefined && identity.email !== undefined
+    const canCreate =
+      options.createCustomer && identity.externalCustomerId !== undefined && identity.email !== undefined
     if (!canCreate || !isPolarSessionError(error, 'customer_not_found')) throw error
   }
   try {
-    await client.createCustomer({ externalId: identity.externalCustomerId!, email: identity.email!, name: identity.name ?? null }, call)
+    await client.createCustomer(
+      { externalId: identity.externalCustomerId!, email: identity.email!, name: identity.name ?? null },
+      call,
+    )
     options.logger.info({}, 'polar-session: created a missing Polar customer')
   } catch (error) {
     // Another request or process may have created it a moment ago (Polar's lookup 422: the
@@ -382,7 +437,8 @@ async function createAtPolar(
     // refuses (a domain that accepts no mail) is the identity's problem; anything else as is.
     if (!isPolarSessionError(error, 'polar_rejected')) throw error
     const details = error.cause as PolarErrorDetails | undefined
-    const emailRefused = details?.error === 'RequestValidationError' && details.issues?.some((issue) => issue.loc.at(-1) === 'email')
+    const emailRefused =
+      details?.error === 'RequestValidationError' && details.issues?.some((issue) => issue.loc.at(-1) === 'email')
     if (emailRefused) {
       throw new PolarSessionError(
         'invalid_identity',

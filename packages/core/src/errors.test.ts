@@ -5,7 +5,9 @@ describe('isPolarSessionError', () => {
   it('recognises an error made by another copy of @polar-session/core, which instanceof does not', async () => {
     // A query string makes Node load the built module a second time: a second class, as when an
     // app ends up with two copies of the package.
-    const copy = (await import(new URL(`../dist/errors.js?second-copy=${Date.now()}`, import.meta.url).href)) as typeof import('./errors.js')
+    const copy = (await import(
+      new URL(`../dist/errors.js?second-copy=${Date.now()}`, import.meta.url).href
+    )) as typeof import('./errors.js')
     expect(copy.PolarSessionError).not.toBe(PolarSessionError)
     const foreign = new copy.PolarSessionError('rate_limited', 'Slow down.', { status: 503, retryAfter: 2 })
     expect(foreign instanceof PolarSessionError).toBe(false)

@@ -101,7 +101,8 @@ export class PolarSessionError extends Error {
     this.headers = headers
     Object.defineProperty(this, BRAND, { value: true })
     // Framework error pages print the stack: let its first line name the code too.
-    if (typeof this.stack === 'string') this.stack = this.stack.replace(/^[^\n]*/, () => `PolarSessionError [${code}]: ${message}`)
+    if (typeof this.stack === 'string')
+      this.stack = this.stack.replace(/^[^\n]*/, () => `PolarSessionError [${code}]: ${message}`)
   }
 
   /** A plain object safe to send to a client or a log: code, message, status. */
@@ -114,10 +115,7 @@ export class PolarSessionError extends Error {
  * `true` when `value` is a {@link PolarSessionError}, optionally with one of `codes`. Unlike
  * `instanceof`, it also recognises errors made by another copy of `@polar-session/core`.
  */
-export function isPolarSessionError(
-  value: unknown,
-  ...codes: PolarSessionErrorCode[]
-): value is PolarSessionError {
+export function isPolarSessionError(value: unknown, ...codes: PolarSessionErrorCode[]): value is PolarSessionError {
   if (typeof value !== 'object' || value === null || (value as { [BRAND]?: unknown })[BRAND] !== true) return false
   return codes.length === 0 || codes.includes((value as PolarSessionError).code)
 }

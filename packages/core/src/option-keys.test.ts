@@ -28,7 +28,9 @@ describe('unknown option keys', () => {
   })
 
   it('the stores and the breaker refuse theirs too', () => {
-    expect(() => memoryStore({ maxSize: 5 } as never)).toThrow('memoryStore: unknown option "maxSize"; did you mean max?')
+    expect(() => memoryStore({ maxSize: 5 } as never)).toThrow(
+      'memoryStore: unknown option "maxSize"; did you mean max?',
+    )
     expect(() => redisStore({ client: {} as never, keyPrefix: 'x' } as never)).toThrow('did you mean prefix?')
     expect(() => createPolarSessions({ ...base, circuitBreaker: { threshold: 3 } } as never)).toThrow(
       'circuitBreaker: unknown option "threshold"; did you mean failureThreshold?',

@@ -13,7 +13,9 @@ export function rejectUnknownKeys(
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue
     const suggestion = Object.hasOwn(renamed, key) ? renamed[key] : closest(key, known)
-    throw new TypeError(`${where}: unknown option ${JSON.stringify(key)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`)
+    throw new TypeError(
+      `${where}: unknown option ${JSON.stringify(key)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`,
+    )
   }
 }
 

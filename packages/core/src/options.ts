@@ -181,7 +181,9 @@ function fail(message: string): never {
 function duration(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a number of milliseconds from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}.`)
+    fail(
+      `${name} must be a number of milliseconds from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}.`,
+    )
   }
   return value
 }
@@ -207,10 +209,15 @@ function share(name: string, value: unknown, fallback: number): number {
  * custom base URL (a proxy, the fake) both of Polar's plus the base URL's own origin. http is
  * accepted only when the base URL is on this machine (the fake).
  */
-function portalUrlPolicy(origins: readonly string[] | undefined, server: 'production' | 'sandbox', customBase: string | null): PortalUrlPolicy {
+function portalUrlPolicy(
+  origins: readonly string[] | undefined,
+  server: 'production' | 'sandbox',
+  customBase: string | null,
+): PortalUrlPolicy {
   const allowHttp = customBase !== null && isLoopbackHost(new URL(customBase).hostname)
   if (origins !== undefined) {
-    if (!Array.isArray(origins) || origins.length === 0) fail('portalOrigins must be a non-empty list of origins such as https://polar.sh.')
+    if (!Array.isArray(origins) || origins.length === 0)
+      fail('portalOrigins must be a non-empty list of origins such as https://polar.sh.')
     const set = new Set<string>()
     for (const origin of origins) {
       let url: URL
@@ -227,14 +234,37 @@ function portalUrlPolicy(origins: readonly string[] | undefined, server: 'produc
     return { origins: set, allowHttp }
   }
   if (customBase === null) return { origins: new Set([POLAR_PORTAL_ORIGINS[server]]), allowHttp }
-  return { origins: new Set([POLAR_PORTAL_ORIGINS.production, POLAR_PORTAL_ORIGINS.sandbox, new URL(customBase).origin]), allowHttp }
+  return {
+    origins: new Set([POLAR_PORTAL_ORIGINS.production, POLAR_PORTAL_ORIGINS.sandbox, new URL(customBase).origin]),
+    allowHttp,
+  }
 }
 
 const KNOWN_OPTIONS: readonly (keyof PolarSessionsOptions)[] = [
-  'accessToken', 'server', 'baseUrl', 'identify', 'store', 'encryptionKey', 'allowPlaintextStore',
-  'refreshMarginMs', 'returnUrl', 'allowedReturnOrigins', 'maxReturnUrlsPerCustomer', 'maxCreationsPerMinute',
-  'attachBudgetShare', 'portalOrigins', 'nearCacheTtlMs', 'nearCacheMax', 'timeoutMs', 'deadlineMs', 'maxRetryAfterMs', 'notFoundTtlMs',
-  'createCustomer', 'circuitBreaker', 'logger', 'fetch',
+  'accessToken',
+  'server',
+  'baseUrl',
+  'identify',
+  'store',
+  'encryptionKey',
+  'allowPlaintextStore',
+  'refreshMarginMs',
+  'returnUrl',
+  'allowedReturnOrigins',
+  'maxReturnUrlsPerCustomer',
+  'maxCreationsPerMinute',
+  'attachBudgetShare',
+  'portalOrigins',
+  'nearCacheTtlMs',
+  'nearCacheMax',
+  'timeoutMs',
+  'deadlineMs',
+  'maxRetryAfterMs',
+  'notFoundTtlMs',
+  'createCustomer',
+  'circuitBreaker',
+  'logger',
+  'fetch',
 ]
 /** What Polar's SDK and adapters (and other libraries) call these options. */
 const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
@@ -258,7 +288,9 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
   rejectUnknownKeys('createPolarSessions', options, KNOWN_OPTIONS, RENAMED_OPTIONS)
   const { accessToken } = options
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
-    fail('accessToken is required: an organization access token (polar_oat_…) from your Polar organization settings, with the customer_sessions:write scope.')
+    fail(
+      'accessToken is required: an organization access token (polar_oat_…) from your Polar organization settings, with the customer_sessions:write scope.',
+    )
   }
   if (/\s/.test(accessToken)) fail('accessToken contains whitespace; check how it is loaded (a trailing newline?).')
   // A header value with control characters would make fetch throw an error that may quote it.
@@ -282,8 +314,12 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     environment = 'custom'
   }
 
-  if (options.identify !== undefined && typeof options.identify !== 'function') fail('identify must be a function of the request.')
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || typeof options.logger.warn !== 'function')) {
+  if (options.identify !== undefined && typeof options.identify !== 'function')
+    fail('identify must be a function of the request.')
+  if (
+    options.logger !== undefined &&
+    (typeof options.logger !== 'object' || typeof options.logger.warn !== 'function')
+  ) {
     fail('logger must be pino-shaped: an object with debug, info, warn and error methods.')
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('fetch must be a function.')
@@ -295,7 +331,9 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     encryptionKey = typeof options.encryptionKey === 'string' ? [options.encryptionKey] : [...options.encryptionKey]
   }
 
-  let allowed: ReadonlySet<string> | null = options.allowedReturnOrigins ? toOriginSet(options.allowedReturnOrigins) : null
+  let allowed: ReadonlySet<string> | null = options.allowedReturnOrigins
+    ? toOriginSet(options.allowedReturnOrigins)
+    : null
   let returnUrl: ResolvedOptions<Req>['returnUrl']
   if (typeof options.returnUrl === 'function') {
     if (allowed === null) fail('a function returnUrl needs allowedReturnOrigins: the origins its results may point to.')
@@ -308,13 +346,15 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
       fail('returnUrl must be an absolute http(s) URL without user name or password, at most 2083 characters.')
     }
     allowed ??= new Set([new URL(returnUrl).origin])
-    if (!allowed.has(new URL(returnUrl).origin)) fail('returnUrl\'s origin must be in allowedReturnOrigins.')
+    if (!allowed.has(new URL(returnUrl).origin)) fail("returnUrl's origin must be in allowedReturnOrigins.")
   }
 
   const limit = environment === 'sandbox' ? POLAR_RATE_LIMITS.sandbox : POLAR_RATE_LIMITS.production
   const maxCreationsPerMinute = options.maxCreationsPerMinute ?? Math.floor(limit * 0.8)
   if (maxCreationsPerMinute !== Infinity && !(Number.isInteger(maxCreationsPerMinute) && maxCreationsPerMinute >= 1)) {
-    fail(`maxCreationsPerMinute must be a whole number of at least 1, or Infinity, got ${String(maxCreationsPerMinute)}.`)
+    fail(
+      `maxCreationsPerMinute must be a whole number of at least 1, or Infinity, got ${String(maxCreationsPerMinute)}.`,
+    )
   }
 
   return {

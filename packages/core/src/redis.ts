@@ -3,4 +3,10 @@
  * load it; `redis` (node-redis v5+) or `ioredis` is the app's own dependency.
  */
 export { redisStore } from './store/redis.js'
-export type { RedisStoreOptions, RedisStore, RedisLikeClient, NodeRedisLikeClient, IORedisLikeClient } from './store/redis.js'
+export type {
+  RedisStoreOptions,
+  RedisStore,
+  RedisLikeClient,
+  NodeRedisLikeClient,
+  IORedisLikeClient,
+} from './store/redis.js'

@@ -28,13 +28,16 @@ type EntryPoint = (polar: PolarSessions<Request>, url: string) => Promise<unknow
 
 /** Every way a return URL can come in, each as a call that sends `url`. */
 const ENTRY_POINTS: Record<string, { setup: Partial<PolarSessionsOptions<Request>>; call: EntryPoint }> = {
-  'getSession({ returnUrl })': { setup: {}, call: (polar, url) => polar.getSession({ externalCustomerId: 'ret_user' }, { returnUrl: url }) },
+  'getSession({ returnUrl })': {
+    setup: {},
+    call: (polar, url) => polar.getSession({ externalCustomerId: 'ret_user' }, { returnUrl: url }),
+  },
   'resolve(req, { returnUrl })': { setup: {}, call: (polar, url) => polar.resolve({}, { returnUrl: url }) },
   'a function returnUrl option': {
     setup: { returnUrl: (req) => req.returnTo },
     call: (polar, url) => polar.resolve({ returnTo: url }),
   },
-  'checkReturnUrl (the adapters\' returnToParam)': {
+  "checkReturnUrl (the adapters' returnToParam)": {
     setup: {},
     call: async (polar, url) => polar.checkReturnUrl(url, APP),
   },
@@ -80,17 +83,23 @@ afterAll(async () => {
 describe.each(Object.entries(ENTRY_POINTS))('%s', (_name, { setup, call }) => {
   const configs: Record<string, Partial<PolarSessionsOptions<Request>>> = {
     'allowedReturnOrigins: [app]': { allowedReturnOrigins: [APP] },
-    'a static returnUrl on app': { returnUrl: `${APP}/account`, allowedReturnOrigins: setup.returnUrl ? [APP] : undefined },
+    'a static returnUrl on app': {
+      returnUrl: `${APP}/account`,
+      allowedReturnOrigins: setup.returnUrl ? [APP] : undefined,
+    },
   }
 
-  it.each(Object.entries(configs))('with %s: refuses every hostile value with 400 and calls nobody', async (_config, options) => {
-    const polar = sessions({ ...options, ...setup })
-    for (const hostile of HOSTILE) {
-      const error = await refusal(call(polar, hostile))
-      expect(error, hostile).toMatchObject({ code: 'invalid_return_url', status: 400 })
-    }
-    expect(fake.stats.total).toBe(0)
-  })
+  it.each(Object.entries(configs))(
+    'with %s: refuses every hostile value with 400 and calls nobody',
+    async (_config, options) => {
+      const polar = sessions({ ...options, ...setup })
+      for (const hostile of HOSTILE) {
+        const error = await refusal(call(polar, hostile))
+        expect(error, hostile).toMatchObject({ code: 'invalid_return_url', status: 400 })
+      }
+      expect(fake.stats.total).toBe(0)
+    },
+  )
 
   it.each(Object.entries(configs))('with %s: accepts a URL on the app', async (_config, options) => {
     const polar = sessions({ ...options, ...setup })
@@ -111,6 +120,8 @@ describe('with no allowed origins at all (no allowedReturnOrigins, no static ret
   )
 
   it('a function returnUrl without allowedReturnOrigins is refused at construction', () => {
-    expect(() => sessions({ returnUrl: () => `${APP}/account` })).toThrow(/function returnUrl needs allowedReturnOrigins/)
+    expect(() => sessions({ returnUrl: () => `${APP}/account` })).toThrow(
+      /function returnUrl needs allowedReturnOrigins/,
+    )
   })
 })

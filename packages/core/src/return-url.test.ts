@@ -67,6 +67,9 @@ describe('checkReturnUrl', () => {
   it('validates allowedReturnOrigins entries', () => {
     expect(() => toOriginSet(['app.example.com'])).toThrow(TypeError)
     expect(() => toOriginSet(['javascript:alert(1)'])).toThrow(/http or https/)
-    expect([...toOriginSet(['https://a.example/path', 'http://localhost:3000'])]).toEqual(['https://a.example', 'http://localhost:3000'])
+    expect([...toOriginSet(['https://a.example/path', 'http://localhost:3000'])]).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ])
   })
 })

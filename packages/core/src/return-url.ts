@@ -37,7 +37,9 @@ export function toOriginSet(origins: readonly string[]): Set<string> {
  */
 export function checkReturnUrl(value: unknown, allowedOrigins: ReadonlySet<string> | null, base?: string): string {
   if (allowedOrigins === null) {
-    throw invalid('A per-request return URL needs allowedReturnOrigins (or a string returnUrl, whose origin is then allowed).')
+    throw invalid(
+      'A per-request return URL needs allowedReturnOrigins (or a string returnUrl, whose origin is then allowed).',
+    )
   }
   const url = parseReturnUrl(value, base)
   if (!allowedOrigins.has(url.origin)) throw invalid("The return URL's origin is not in allowedReturnOrigins.")
@@ -66,14 +68,26 @@ function parseReturnUrl(value: unknown, base: string | undefined): URL {
   // `https:evil.example` and `//evil.example` are neither: browsers and URL parsers disagree
   // on them, and that disagreement is what open redirects are made of.
   const absolute = /^[a-z][a-z0-9+.-]*:/i.test(value)
-  if (absolute ? !/^[a-z][a-z0-9+.-]*:\/\/[^/]/i.test(value) : base === undefined || !value.startsWith('/') || value.startsWith('//')) {
-    throw invalid(base === undefined ? 'The return URL must be an absolute http(s) URL.' : 'The return URL must be an absolute http(s) URL or a path starting with a single /.')
+  if (
+    absolute
+      ? !/^[a-z][a-z0-9+.-]*:\/\/[^/]/i.test(value)
+      : base === undefined || !value.startsWith('/') || value.startsWith('//')
+  ) {
+    throw invalid(
+      base === undefined
+        ? 'The return URL must be an absolute http(s) URL.'
+        : 'The return URL must be an absolute http(s) URL or a path starting with a single /.',
+    )
   }
   let url: URL
   try {
     url = base === undefined ? new URL(value) : new URL(value, base)
   } catch {
-    throw invalid(base === undefined ? 'The return URL must be an absolute http(s) URL.' : 'The return URL is not a valid URL or path.')
+    throw invalid(
+      base === undefined
+        ? 'The return URL must be an absolute http(s) URL.'
+        : 'The return URL is not a valid URL or path.',
+    )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw invalid('The return URL must use http or https.')

@@ -62,7 +62,17 @@ describe('CustomerSession printing', () => {
   it('session.customer reads as the customer, and is frozen', () => {
     expect(session.customer.email).toBe('jane@example.com')
     // Its own keys are the customer's fields; the printed forms are not among them.
-    expect(Object.keys(session.customer)).toEqual(['id', 'type', 'email', 'emailVerified', 'name', 'externalId', 'organizationId', 'metadata', 'createdAt'])
+    expect(Object.keys(session.customer)).toEqual([
+      'id',
+      'type',
+      'email',
+      'emailVerified',
+      'name',
+      'externalId',
+      'organizationId',
+      'metadata',
+      'createdAt',
+    ])
     expect({ ...session.customer }).toMatchObject({ id: 'cus', email: 'jane@example.com' })
     expect(Object.isFrozen(session.customer)).toBe(true)
     expect(() => {

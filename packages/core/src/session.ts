@@ -35,9 +35,8 @@ export function protectCustomer(customer: PolarCustomer): PolarCustomer {
  * is redacted, so a careless `log.info({ session })` leaks nothing. Its fields are declared
  * once, by `PolarSession`; the interface below merges them into the class.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every field of PolarSession.
 export interface CustomerSession extends PolarSession {}
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above.
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every field of PolarSession, which the interface above merges in.
 export class CustomerSession {
   constructor(fields: PolarSession) {
     Object.assign(this, fields, { customer: protectCustomer(fields.customer) })

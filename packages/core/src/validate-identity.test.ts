@@ -6,7 +6,11 @@ const uuid = '3b8a7c6e-1f2d-4e5a-9b8c-7d6e5f4a3b2c'
 
 describe('validateIdentity', () => {
   it('accepts both identity forms and builds canonical keys', () => {
-    expect(validateIdentity({ customerId: uuid.toUpperCase() })).toMatchObject({ customerId: uuid, customerKey: `c:${uuid}`, memberKey: '' })
+    expect(validateIdentity({ customerId: uuid.toUpperCase() })).toMatchObject({
+      customerId: uuid,
+      customerKey: `c:${uuid}`,
+      memberKey: '',
+    })
     expect(validateIdentity({ externalCustomerId: 'usr_1', externalMemberId: 'm 1' })).toMatchObject({
       customerKey: 'x:usr_1',
       memberKey: 'y:m 1',
@@ -35,7 +39,10 @@ describe('validateIdentity', () => {
     ['non-UUID member id', { externalCustomerId: 'x', memberId: 'mem_1' }],
     ['email without @', { externalCustomerId: 'x', email: 'nope' }],
     ['__proto__ only', JSON.parse('{"__proto__": {"externalCustomerId": "x"}}')],
-    ['a __proto__ key beside a valid id', JSON.parse(`{"externalCustomerId": "x", "__proto__": {"customerId": "${uuid}"}}`)],
+    [
+      'a __proto__ key beside a valid id',
+      JSON.parse(`{"externalCustomerId": "x", "__proto__": {"customerId": "${uuid}"}}`),
+    ],
   ]
   it.each(bad)('rejects %s with invalid_identity 400, without echoing the value', (_name, identity) => {
     let caught: unknown

@@ -37,7 +37,9 @@ function describe(value: unknown): string {
 
 function checkUuid(field: string, value: unknown): string {
   if (typeof value !== 'string' || !UUID.test(value)) {
-    throw invalid(`${field} must be a UUID (Polar's own id), got ${describe(value)}. For your app's own user ids use externalCustomerId / externalMemberId.`)
+    throw invalid(
+      `${field} must be a UUID (Polar's own id), got ${describe(value)}. For your app's own user ids use externalCustomerId / externalMemberId.`,
+    )
   }
   return value.toLowerCase()
 }
@@ -50,15 +52,25 @@ function checkExternalId(field: string, value: unknown): string {
     CONTROL.test(value) ||
     !value.isWellFormed()
   ) {
-    throw invalid(`${field} must be a non-empty string of at most ${MAX_EXTERNAL_ID_LENGTH} characters without control characters, got ${describe(value)}.`)
+    throw invalid(
+      `${field} must be a non-empty string of at most ${MAX_EXTERNAL_ID_LENGTH} characters without control characters, got ${describe(value)}.`,
+    )
   }
   return value
 }
 
 function checkOptionalText(field: string, value: unknown, max: number): string | undefined {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || CONTROL.test(value) || !value.isWellFormed()) {
-    throw invalid(`${field} must be a non-empty string of at most ${max} characters without control characters, got ${describe(value)}.`)
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > max ||
+    CONTROL.test(value) ||
+    !value.isWellFormed()
+  ) {
+    throw invalid(
+      `${field} must be a non-empty string of at most ${max} characters without control characters, got ${describe(value)}.`,
+    )
   }
   return value
 }
@@ -70,7 +82,9 @@ function checkOptionalText(field: string, value: unknown, max: number): string |
  */
 export function validateIdentity(identity: PolarIdentity | unknown): CheckedIdentity {
   if (typeof identity !== 'object' || identity === null || Array.isArray(identity)) {
-    throw invalid(`An identity must be an object such as { externalCustomerId } or { customerId }, got ${describe(identity)}.`)
+    throw invalid(
+      `An identity must be an object such as { externalCustomerId } or { customerId }, got ${describe(identity)}.`,
+    )
   }
   // Parsed JSON can carry an own `__proto__` key: never legitimate in an identity, and a sign
   // of someone probing for prototype pollution. Refused outright rather than ignored.
@@ -78,14 +92,15 @@ export function validateIdentity(identity: PolarIdentity | unknown): CheckedIden
     throw invalid('An identity must not have a "__proto__" key.')
   }
   // Read own properties only.
-  const own = (key: string): unknown => (Object.hasOwn(identity, key) ? (identity as Record<string, unknown>)[key] : undefined)
+  const own = (key: string): unknown =>
+    Object.hasOwn(identity, key) ? (identity as Record<string, unknown>)[key] : undefined
   const customerId = own('customerId')
   const externalCustomerId = own('externalCustomerId')
   const memberId = own('memberId')
   const externalMemberId = own('externalMemberId')
 
   if ((customerId === undefined) === (externalCustomerId === undefined)) {
-    throw invalid('An identity needs exactly one of customerId (Polar\'s UUID) or externalCustomerId (your user id).')
+    throw invalid("An identity needs exactly one of customerId (Polar's UUID) or externalCustomerId (your user id).")
   }
   if (memberId !== undefined && externalMemberId !== undefined) {
     throw invalid('An identity takes memberId or externalMemberId, not both.')

@@ -38,7 +38,12 @@ export const INSUFFICIENT_SCOPE_DESCRIPTION =
  * realm, extra attributes, error and error_description in that order.
  */
 function oauth2Error(status: number, error: string, description: string, extra: Record<string, string> = {}): Answer {
-  const attributes = [`realm="polar"`, ...Object.entries(extra).map(([k, v]) => `${k}="${v}"`), `error="${error}"`, `error_description="${description}"`]
+  const attributes = [
+    `realm="polar"`,
+    ...Object.entries(extra).map(([k, v]) => `${k}="${v}"`),
+    `error="${error}"`,
+    `error_description="${description}"`,
+  ]
   return {
     status,
     headers: {
@@ -66,7 +71,9 @@ export function unauthorized(): Answer {
  * Polar joins a Python set, whose order varies between processes; the fake sorts them.
  */
 export function insufficientScope(requiredScopes: readonly string[]): Answer {
-  return oauth2Error(403, 'insufficient_scope', INSUFFICIENT_SCOPE_DESCRIPTION, { scope: [...requiredScopes].sort().join(' ') })
+  return oauth2Error(403, 'insufficient_scope', INSUFFICIENT_SCOPE_DESCRIPTION, {
+    scope: [...requiredScopes].sort().join(' '),
+  })
 }
 
 /** Polar's ResourceNotFound: a route that exists, for a resource that does not. */
@@ -89,7 +96,9 @@ export function requestValidationError(detail: ErrorItem[]): Answer {
 }
 
 /** Errors raised by Polar's services after the schema passed. */
-export function polarValidationError(detail: Array<{ loc: Array<string | number>; msg: string; input: unknown }>): Answer {
+export function polarValidationError(
+  detail: Array<{ loc: Array<string | number>; msg: string; input: unknown }>,
+): Answer {
   return json(422, {
     error: 'PolarRequestValidationError',
     detail: detail.map((d) => ({ type: 'value_error', loc: d.loc, msg: d.msg, input: d.input })),
@@ -97,7 +106,9 @@ export function polarValidationError(detail: Array<{ loc: Array<string | number>
 }
 
 export function jsonInvalid(pos: number, msg: string): Answer {
-  return requestValidationError([{ type: 'json_invalid', loc: ['body', pos], msg: 'JSON decode error', input: {}, ctx: { error: msg } }])
+  return requestValidationError([
+    { type: 'json_invalid', loc: ['body', pos], msg: 'JSON decode error', input: {}, ctx: { error: msg } },
+  ])
 }
 
 /** FastAPI's answer when the body cannot be read as JSON at all (bad UTF-8, absurd nesting). */
@@ -110,8 +121,11 @@ export function bodyParseError(): Answer {
  * ": " between items, non-ASCII escaped. For flat objects of strings, all these answers hold.
  */
 export function pythonJson(value: Record<string, string>): string {
-  const quote = (text: string) => JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  return `{${Object.entries(value).map(([k, v]) => `${quote(k)}: ${quote(v)}`).join(', ')}}`
+  const quote = (text: string) =>
+    JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${quote(k)}: ${quote(v)}`)
+    .join(', ')}}`
 }
 
 /** MaxBodySizeMiddleware: a POST, PUT or PATCH without Content-Length (chunked). */
@@ -128,7 +142,10 @@ export function requestBodyTooLarge(limit: number): Answer {
   return {
     status: 413,
     headers: { 'content-type': JSON_TYPE },
-    body: pythonJson({ error: 'RequestBodyTooLarge', detail: `Request body exceeded the maximum allowed size of ${limit} bytes.` }),
+    body: pythonJson({
+      error: 'RequestBodyTooLarge',
+      detail: `Request body exceeded the maximum allowed size of ${limit} bytes.`,
+    }),
   }
 }
 
@@ -139,7 +156,12 @@ export function rateLimited(retryAfterSeconds: number): Answer {
 
 /** An exception nothing handled: Starlette's ServerErrorMiddleware, outside every other middleware, in plain text. */
 export function internalError(): Answer {
-  return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error', unhandled: true }
+  return {
+    status: 500,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body: 'Internal Server Error',
+    unhandled: true,
+  }
 }
 
 const GATEWAY_TITLES: Record<number, string> = {

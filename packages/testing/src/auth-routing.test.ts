@@ -73,13 +73,21 @@ describe('authentication', () => {
     )
     expect(r.headers.get('cache-control')).toBe('no-store')
     expect(r.headers.get('pragma')).toBe('no-cache')
-    const read = await call(fake, 'GET', '/v1/customers/', { token: fake.addAccessToken({ scopes: ['customer_sessions:write'] }) })
+    const read = await call(fake, 'GET', '/v1/customers/', {
+      token: fake.addAccessToken({ scopes: ['customer_sessions:write'] }),
+    })
     expect(read.status).toBe(403)
-    expect(read.headers.get('www-authenticate')).toMatch(/^Bearer realm="polar", scope="customers:read customers:write", error="insufficient_scope"/)
+    expect(read.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="polar", scope="customers:read customers:write", error="insufficient_scope"/,
+    )
   })
 
   it('token errors are json.dumps output with no-store and no-cache; other answers are private, no-store', async () => {
-    const invalid = await createSession(fake, { external_customer_id: 'usr_1' }, { token: generatePolarToken('polar_oat_') })
+    const invalid = await createSession(
+      fake,
+      { external_customer_id: 'usr_1' },
+      { token: generatePolarToken('polar_oat_') },
+    )
     expect(invalid.text).toBe(
       '{"error": "invalid_token", "error_description": "The access token provided is expired, revoked, malformed, or invalid for other reasons."}',
     )
@@ -171,7 +179,7 @@ describe('order: token → JSON parse → subject and scope → schema → looku
 })
 
 describe('routing', () => {
-  it("unknown path: token check first, then Starlette's 404 {\"detail\":\"Not Found\"}", async () => {
+  it('unknown path: token check first, then Starlette\'s 404 {"detail":"Not Found"}', async () => {
     const ok = await call(fake, 'GET', '/v1/does-not-exist')
     expect(ok.status).toBe(404)
     expect(ok.text).toBe(ROUTE_NOT_FOUND_BODY)
@@ -187,7 +195,10 @@ describe('routing', () => {
     expect(r.status).toBe(404)
     expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
     expect((await call(fake, 'GET', '/favicon.ico', { token: 'polar_oat_bad' })).status).toBe(401)
-    const portal = await call(fake, 'GET', '/acme/portal', { token: 'polar_oat_bad', headers: { 'polar-version': 'nope' } })
+    const portal = await call(fake, 'GET', '/acme/portal', {
+      token: 'polar_oat_bad',
+      headers: { 'polar-version': 'nope' },
+    })
     expect(portal.status).toBe(401)
     expect(portal.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(portal.headers.get('polar-version')).toBeNull()
@@ -213,15 +224,26 @@ describe('routing', () => {
     expect(r.headers.get('location')).toBe(`${fake.url}/v1/customer-sessions/?x=1`)
     expect(r.text).toBe('')
     // fetch follows 307 with the same method and body.
-    const followed = await call(fake, 'POST', '/v1/customer-sessions', { body: { external_customer_id: 'usr_1' }, redirect: 'follow' })
+    const followed = await call(fake, 'POST', '/v1/customer-sessions', {
+      body: { external_customer_id: 'usr_1' },
+      redirect: 'follow',
+    })
     expect(followed.status).toBe(201)
   })
 
   it('Polar-Version: absent, empty, 2026-04 and 2026-10 pass and are echoed; anything else is 404 {"detail":"Not Found"}', async () => {
     const absent = await createSession(fake, { external_customer_id: 'usr_1' })
     expect(absent.headers.get('polar-version')).toBe('2026-04')
-    for (const [version, echoed] of [['2026-04', '2026-04'], ['2026-10', '2026-10'], ['', '2026-04']]) {
-      const r = await createSession(fake, { external_customer_id: 'usr_1' }, { headers: { 'polar-version': version as string } })
+    for (const [version, echoed] of [
+      ['2026-04', '2026-04'],
+      ['2026-10', '2026-10'],
+      ['', '2026-04'],
+    ]) {
+      const r = await createSession(
+        fake,
+        { external_customer_id: 'usr_1' },
+        { headers: { 'polar-version': version as string } },
+      )
       expect(r.status, version).toBe(201)
       expect(r.headers.get('polar-version')).toBe(echoed)
     }
@@ -234,10 +256,18 @@ describe('routing', () => {
   })
 
   it('the version is checked before the token: a bad version with a bad token is 404, not 401', async () => {
-    const r = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': 'x' } })
+    const r = await createSession(
+      fake,
+      { external_customer_id: 'usr_1' },
+      { token: 'polar_oat_x', headers: { 'polar-version': 'x' } },
+    )
     expect(r.status).toBe(404)
     expect(r.text).toBe(ROUTE_NOT_FOUND_BODY)
-    const good = await createSession(fake, { external_customer_id: 'usr_1' }, { token: 'polar_oat_x', headers: { 'polar-version': '2026-10' } })
+    const good = await createSession(
+      fake,
+      { external_customer_id: 'usr_1' },
+      { token: 'polar_oat_x', headers: { 'polar-version': '2026-10' } },
+    )
     expect(good.status).toBe(401)
     expect(good.headers.get('polar-version')).toBe('2026-10')
   })
@@ -273,9 +303,15 @@ describe('routing', () => {
   })
 
   it('answers absolute-form request targets and odd paths without crashing', async () => {
-    const r = await rawRequest(fake, { path: `${fake.url}/v1/customers/external/usr_1`, headers: { authorization: `Bearer ${fake.accessToken}` } })
+    const r = await rawRequest(fake, {
+      path: `${fake.url}/v1/customers/external/usr_1`,
+      headers: { authorization: `Bearer ${fake.accessToken}` },
+    })
     expect(r.status).toBe(200)
-    const odd = await rawRequest(fake, { path: '/v1/customers/external/%E0%A4%A', headers: { authorization: `Bearer ${fake.accessToken}` } })
+    const odd = await rawRequest(fake, {
+      path: '/v1/customers/external/%E0%A4%A',
+      headers: { authorization: `Bearer ${fake.accessToken}` },
+    })
     expect(odd.status).toBe(404)
   })
 })

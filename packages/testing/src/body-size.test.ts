@@ -7,7 +7,8 @@ import { ROUTE_NOT_FOUND_BODY, call, createSession, rawRequest } from './test-su
 // Polar's MaxBodySizeMiddleware: decided on the headers, before the rate limit and the token
 // check, after the Polar-Version check; the body is never read. Bodies are json.dumps output.
 const LENGTH_REQUIRED = '{"error": "LengthRequired", "detail": "A Content-Length header is required."}'
-const TOO_LARGE = '{"error": "RequestBodyTooLarge", "detail": "Request body exceeded the maximum allowed size of 10485760 bytes."}'
+const TOO_LARGE =
+  '{"error": "RequestBodyTooLarge", "detail": "Request body exceeded the maximum allowed size of 10485760 bytes."}'
 const LIMIT = 10 * 1024 * 1024
 
 let fake: FakePolar
@@ -23,7 +24,9 @@ function sendHead(head: string, bodyStart = ''): Promise<string> {
     const socket = connect(Number(port), '127.0.0.1')
     const chunks: Buffer[] = []
     socket.on('data', (c: Buffer) => chunks.push(c))
-    socket.on('error', (error: NodeJS.ErrnoException) => (chunks.length > 0 ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error)))
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      chunks.length > 0 ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error),
+    )
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
     socket.write(`${head}\r\n\r\n${bodyStart}`)
   })
@@ -37,7 +40,11 @@ describe('body size, as Polar checks it', () => {
     const r = await rawRequest(fake, {
       method: 'POST',
       path: '/v1/customer-sessions/',
-      headers: { authorization: `Bearer ${fake.accessToken}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      headers: {
+        authorization: `Bearer ${fake.accessToken}`,
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      },
       body: JSON.stringify({ external_customer_id: 'u' }),
     })
     expect(r.status).toBe(411)
@@ -47,7 +54,11 @@ describe('body size, as Polar checks it', () => {
   })
 
   it('GET and DELETE need no Content-Length', async () => {
-    const r = await rawRequest(fake, { method: 'GET', path: '/v1/customers/external/u', headers: { authorization: `Bearer ${fake.accessToken}`, 'transfer-encoding': 'chunked' } })
+    const r = await rawRequest(fake, {
+      method: 'GET',
+      path: '/v1/customers/external/u',
+      headers: { authorization: `Bearer ${fake.accessToken}`, 'transfer-encoding': 'chunked' },
+    })
     expect(r.status).toBe(200)
   })
 
@@ -81,7 +92,12 @@ describe('body size, as Polar checks it', () => {
     expect(badToken.status).toBe(411)
     const limited = await startFakePolar({ rateLimit: { limit: 0, pendingAuthLimit: false } })
     try {
-      const r = await rawRequest(limited, { method: 'POST', path: '/v1/customers/', headers: { 'transfer-encoding': 'chunked' }, body: '{}' })
+      const r = await rawRequest(limited, {
+        method: 'POST',
+        path: '/v1/customers/',
+        headers: { 'transfer-encoding': 'chunked' },
+        body: '{}',
+      })
       expect(r.status).toBe(411)
       expect((await call(limited, 'POST', '/v1/customers/', { body: {} })).status).toBe(429)
     } finally {

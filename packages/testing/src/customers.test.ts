@@ -16,7 +16,12 @@ const create = (body: unknown, token?: string) => call(fake, 'POST', '/v1/custom
 describe('POST /v1/customers/', () => {
   it('creates a customer on first use; a session can follow at once', async () => {
     const before = fake.stats.customersCreated
-    const r = await create({ email: 'new@acme.dev', external_id: 'usr_new', name: 'New', metadata: { plan: 'pro', seats: 3 } })
+    const r = await create({
+      email: 'new@acme.dev',
+      external_id: 'usr_new',
+      name: 'New',
+      metadata: { plan: 'pro', seats: 3 },
+    })
     expect(r.status).toBe(201)
     const c = r.json as Json
     expect(c).toMatchObject({
@@ -46,7 +51,12 @@ describe('POST /v1/customers/', () => {
     )
     const onlyExternal = await create({ email: 'fresh@acme.dev', external_id: 'existing' })
     expect((onlyExternal.json as Json).detail).toEqual([
-      { type: 'value_error', loc: ['body', 'external_id'], msg: 'A customer with this external ID already exists.', input: 'existing' },
+      {
+        type: 'value_error',
+        loc: ['body', 'external_id'],
+        msg: 'A customer with this external ID already exists.',
+        input: 'existing',
+      },
     ])
   })
 
@@ -76,7 +86,12 @@ describe('POST /v1/customers/', () => {
   })
 
   it('creates team customers with an owner member', async () => {
-    const r = await create({ type: 'team', email: 'team@acme.dev', external_id: 'team_x', owner: { email: 'boss@acme.dev', external_id: 'boss' } })
+    const r = await create({
+      type: 'team',
+      email: 'team@acme.dev',
+      external_id: 'team_x',
+      owner: { email: 'boss@acme.dev', external_id: 'boss' },
+    })
     expect(r.status).toBe(201)
     expect((r.json as Json).type).toBe('team')
     const members = fake.customers().find((c) => c.externalId === 'team_x')?.members
@@ -127,7 +142,9 @@ describe('GET /v1/customers/external/{external_id} and friends', () => {
     expect(del.text).toBe('')
     expect((await call(fake, 'GET', `/v1/customers/${c.id}`)).status).toBe(404)
     expect((await call(fake, 'DELETE', `/v1/customers/${c.id}`)).status).toBe(404)
-    expect((await call(fake, 'GET', '/v1/customer-portal/customer-session/introspect', { token: token.token })).status).toBe(401)
+    expect(
+      (await call(fake, 'GET', '/v1/customer-portal/customer-session/introspect', { token: token.token })).status,
+    ).toBe(401)
   })
 
   it('lists live customers with an email filter and pagination', async () => {

@@ -33,7 +33,13 @@ export function checkDeliverableEmail(value: unknown, loc: Loc): Checked<string>
   const normalized = `${email.slice(0, email.lastIndexOf('@'))}@${domain}`
   return {
     ok: false,
-    error: { type: 'value_error', loc, msg: `${normalized} is not a valid email address: ${reason}`, input: value, ctx: { email: normalized, reason } },
+    error: {
+      type: 'value_error',
+      loc,
+      msg: `${normalized} is not a valid email address: ${reason}`,
+      input: value,
+      ctx: { email: normalized, reason },
+    },
   }
 }
 
@@ -44,7 +50,13 @@ export function checkEmail(value: unknown, loc: Loc): Checked<string> {
   const email = checked.value
   const fail = (why: string): Checked<string> => ({
     ok: false,
-    error: { type: 'value_error', loc, msg: `value is not a valid email address: ${why}`, input: value, ctx: { reason: why } },
+    error: {
+      type: 'value_error',
+      loc,
+      msg: `value is not a valid email address: ${why}`,
+      input: value,
+      ctx: { reason: why },
+    },
   })
   const at = email.lastIndexOf('@')
   if (at < 0) return fail('An email address must have an @-sign.')
@@ -53,11 +65,15 @@ export function checkEmail(value: unknown, loc: Loc): Checked<string> {
   if (domain === '') return fail('There must be something after the @-sign.')
   // Control characters (NUL included) are shown by code point, as email-validator does.
   const controls = (part: string) =>
-    [...new Set(part.match(/\p{Cc}/gu) ?? [])].sort().map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    [...new Set(part.match(/\p{Cc}/gu) ?? [])]
+      .sort()
+      .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
   const badLocal = controls(email.slice(0, at))
-  if (badLocal.length > 0) return fail(`The email address contains invalid characters before the @-sign: ${badLocal.join(', ')}.`)
+  if (badLocal.length > 0)
+    return fail(`The email address contains invalid characters before the @-sign: ${badLocal.join(', ')}.`)
   const badDomain = controls(domain)
-  if (badDomain.length > 0) return fail(`The part after the @-sign contains invalid characters: ${badDomain.join(', ')}.`)
+  if (badDomain.length > 0)
+    return fail(`The part after the @-sign contains invalid characters: ${badDomain.join(', ')}.`)
   if (!domain.includes('.')) return fail('The part after the @-sign is not valid. It should have a period.')
   if (/\s/.test(email)) return fail('The email address contains invalid characters.')
   const lower = domain.toLowerCase().replace(/\.$/, '')

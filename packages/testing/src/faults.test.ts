@@ -168,7 +168,9 @@ describe('payload faults elsewhere', () => {
 describe('transport faults', () => {
   it('reset: the socket is destroyed without a response', async () => {
     fake.fail({ kind: 'reset' })
-    const error = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', body: '{}' }).catch((e: Error) => e)
+    const error = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', body: '{}' }).catch(
+      (e: Error) => e,
+    )
     expect(error).toBeInstanceOf(Error)
     expect((error as NodeJS.ErrnoException).code ?? (error as Error).message).toMatch(/ECONNRESET|socket hang up/)
     expect(fake.stats.requests['POST /v1/customer-sessions/']).toBe(1)
@@ -178,9 +180,12 @@ describe('transport faults', () => {
   it('hang: accepted, never answered; the client gives up on its own', async () => {
     fake.fail({ kind: 'hang' })
     const started = Date.now()
-    const error = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', body: '{}', timeoutMs: 200 }).catch(
-      (e: Error) => e,
-    )
+    const error = await rawRequest(fake, {
+      method: 'POST',
+      path: '/v1/customer-sessions/',
+      body: '{}',
+      timeoutMs: 200,
+    }).catch((e: Error) => e)
     expect((error as Error).message).toBe('client timeout')
     expect(Date.now() - started).toBeGreaterThanOrEqual(190)
     expect((await createSession(fake, valid)).status).toBe(201)
@@ -192,7 +197,12 @@ describe('transport faults', () => {
     fake.fail({ kind: 'hang' })
     const { port } = new URL(fake.url)
     const hung = new Promise<string>((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port: Number(port), method: 'GET', path: '/v1/customers/external/usr_1' })
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port: Number(port),
+        method: 'GET',
+        path: '/v1/customers/external/usr_1',
+      })
       req.on('response', () => resolve('answered'))
       req.on('error', (e) => resolve(`error: ${e.message}`))
       req.end()

@@ -17,13 +17,7 @@ import {
 import type { Answer } from './answers.js'
 import type { RequestInfo, RouterDeps, Subject } from './request.js'
 import { decodeBody } from './json-body.js'
-import {
-  customerJson,
-  introspectJson,
-  portalCustomerJson,
-  portalUserJson,
-  sessionJson,
-} from './serialize.js'
+import { customerJson, introspectJson, portalCustomerJson, portalUserJson, sessionJson } from './serialize.js'
 import type { CustomerRecord, MemberRecord } from './state.js'
 import { validateCustomerCreate, validateSessionCreate } from './schemas.js'
 import { checkUuid4 } from './validation.js'
@@ -98,13 +92,21 @@ export function createSession(deps: RouterDeps, req: RequestInfo, subject: Subje
       member = live.find((m) => m.externalId === value.externalMemberId) ?? null
       if (!member) {
         return polarValidationError([
-          { loc: ['body', 'external_member_id'], msg: 'Member does not exist for this customer.', input: value.externalMemberId },
+          {
+            loc: ['body', 'external_member_id'],
+            msg: 'Member does not exist for this customer.',
+            input: value.externalMemberId,
+          },
         ])
       }
     } else if (customer.type === 'team') {
-      return polarValidationError([{ loc: ['body', 'member_id'], msg: 'member_id is required for team customers.', input: null }])
+      return polarValidationError([
+        { loc: ['body', 'member_id'], msg: 'member_id is required for team customers.', input: null },
+      ])
     } else if (req.payloadFault?.kind === 'no-owner-member') {
-      return polarValidationError([{ loc: ['body', 'customer_id'], msg: 'No owner member found for this customer.', input: customer.id }])
+      return polarValidationError([
+        { loc: ['body', 'customer_id'], msg: 'No owner member found for this customer.', input: customer.id },
+      ])
     } else {
       member = org.ownerMember(customer)
     }
@@ -137,10 +139,18 @@ export function createCustomer(deps: RouterDeps, req: RequestInfo, subject: Subj
   // Polar's CustomerService.create: both checks run, errors listed together.
   const conflicts: Array<{ loc: string[]; msg: string; input: unknown }> = []
   if (value.email !== null && org.customerByEmail(value.email)) {
-    conflicts.push({ loc: ['body', 'email'], msg: 'A customer with this email address already exists.', input: value.email })
+    conflicts.push({
+      loc: ['body', 'email'],
+      msg: 'A customer with this email address already exists.',
+      input: value.email,
+    })
   }
   if (value.externalId !== null && org.customerByExternalId(value.externalId)) {
-    conflicts.push({ loc: ['body', 'external_id'], msg: 'A customer with this external ID already exists.', input: value.externalId })
+    conflicts.push({
+      loc: ['body', 'external_id'],
+      msg: 'A customer with this external ID already exists.',
+      input: value.externalId,
+    })
   }
   if (conflicts.length > 0) return polarValidationError(conflicts)
 
@@ -209,9 +219,20 @@ export function listCustomers(deps: RouterDeps, req: RequestInfo, subject: Subje
     if (raw === null) return fallback
     const n = /^\s*[-+]?\d+\s*$/.test(raw) ? Number(raw) : NaN
     if (!Number.isSafeInteger(n)) {
-      errors.push({ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw })
+      errors.push({
+        type: 'int_parsing',
+        loc: ['query', name],
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        input: raw,
+      })
     } else if (n <= 0) {
-      errors.push({ type: 'greater_than', loc: ['query', name], msg: 'Input should be greater than 0', input: raw, ctx: { gt: 0 } })
+      errors.push({
+        type: 'greater_than',
+        loc: ['query', name],
+        msg: 'Input should be greater than 0',
+        input: raw,
+        ctx: { gt: 0 },
+      })
     }
     return n
   }

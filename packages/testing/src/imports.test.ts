@@ -20,7 +20,8 @@ function cycles(graph: Map<string, string[]>): string[][] {
   const walk = (node: string, path: string[]) => {
     state.set(node, 'open')
     for (const next of graph.get(node) ?? []) {
-      if (state.get(next) === 'open') found.push([...path.slice(path.indexOf(next)), node, next].filter((n, i, a) => i === 0 || n !== a[i - 1]))
+      if (state.get(next) === 'open')
+        found.push([...path.slice(path.indexOf(next)), node, next].filter((n, i, a) => i === 0 || n !== a[i - 1]))
       else if (!state.has(next)) walk(next, [...path, node])
     }
     state.set(node, 'done')
@@ -31,7 +32,14 @@ function cycles(graph: Map<string, string[]>): string[][] {
 
 describe('module structure', () => {
   it('the cycle finder finds a cycle', () => {
-    expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts', 'a.ts']])
+    expect(
+      cycles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', ['a.ts']],
+        ]),
+      ),
+    ).toEqual([['a.ts', 'b.ts', 'a.ts']])
   })
 
   it('the package has no import cycle (router, routes and handlers share types through request.ts)', () => {

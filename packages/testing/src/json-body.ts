@@ -47,7 +47,8 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): BodyRe
     value = JSON.parse(text)
   } catch {
     const scanned = scanJson(text)
-    if (scanned.kind === 'error') return { kind: 'json_invalid', pos: codePointIndex(text, scanned.pos), msg: scanned.msg }
+    if (scanned.kind === 'error')
+      return { kind: 'json_invalid', pos: codePointIndex(text, scanned.pos), msg: scanned.msg }
     if (scanned.kind === 'too_deep') return { kind: 'unparseable' }
     // Valid for Python but not for JSON.parse: NaN / Infinity literals. Python
     // would carry a float NaN into validation; null is the closest JS value.
@@ -94,10 +95,7 @@ function codePointIndex(text: string, utf16Index: number): number {
   return utf16Index - surrogatePairs
 }
 
-type ScanResult =
-  | { kind: 'ok'; sanitized: string }
-  | { kind: 'error'; pos: number; msg: string }
-  | { kind: 'too_deep' }
+type ScanResult = { kind: 'ok'; sanitized: string } | { kind: 'error'; pos: number; msg: string } | { kind: 'too_deep' }
 
 class JsonSyntaxError {
   constructor(

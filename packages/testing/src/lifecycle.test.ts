@@ -61,7 +61,8 @@ describe('clock', () => {
 describe('session expiry', () => {
   it('a short sessionTtlMs: introspect answers until expires_at, then 401 invalid_token', async () => {
     const fake = await start({ sessionTtlMs: 300, seed: [{ externalId: 'u', email: 'u@example.com' }] })
-    const body = (await createSession(fake, { external_customer_id: 'u', return_url: 'https://app.example.com' })).json as Json
+    const body = (await createSession(fake, { external_customer_id: 'u', return_url: 'https://app.example.com' }))
+      .json as Json
     expect(micros(body.expires_at) - micros(body.created_at)).toBe(300_000)
     const ok = await introspect(fake, body.token)
     expect(ok.status).toBe(200)
@@ -100,7 +101,11 @@ describe('deleting customers and members', () => {
     expect((await call(fake, 'GET', '/v1/customer-portal/customers/me', { token: doomed })).status).toBe(401)
     expect((await introspect(fake, survivor)).status).toBe(200)
     const byId = await createSession(fake, { customer_id: id })
-    expect((byId.json as Json).detail[0]).toMatchObject({ loc: ['body', 'customer_id'], msg: 'Customer does not exist.', input: id })
+    expect((byId.json as Json).detail[0]).toMatchObject({
+      loc: ['body', 'customer_id'],
+      msg: 'Customer does not exist.',
+      input: id,
+    })
     const byExternal = await createSession(fake, { external_customer_id: 'gone' })
     expect((byExternal.json as Json).detail[0].loc).toEqual(['body', 'external_customer_id'])
     expect((await call(fake, 'GET', '/v1/customers/external/gone')).status).toBe(404)
@@ -113,9 +118,11 @@ describe('deleting customers and members', () => {
     expect((await createSession(fake, { external_customer_id: 'gone' })).status).toBe(201)
   })
 
-  it('deleteMember kills that member\'s sessions only', async () => {
+  it("deleteMember kills that member's sessions only", async () => {
     const fake = await start({
-      seed: [{ externalId: 't', email: 't@example.com', type: 'team', members: [{ externalId: 'a' }, { externalId: 'b' }] }],
+      seed: [
+        { externalId: 't', email: 't@example.com', type: 'team', members: [{ externalId: 'a' }, { externalId: 'b' }] },
+      ],
     })
     const team = fake.customers()[0]
     const [a, b] = team?.members ?? []
@@ -131,10 +138,18 @@ describe('deleting customers and members', () => {
   })
 
   it('addMember lets a team customer get member sessions', async () => {
-    const fake = await start({ seed: [{ id: '11111111-1111-4111-8111-111111111111', email: 't@example.com', type: 'team' }] })
-    const member = fake.addMember('11111111-1111-4111-8111-111111111111', { externalId: 'm1', email: 'm1@example.com', name: 'M' })
+    const fake = await start({
+      seed: [{ id: '11111111-1111-4111-8111-111111111111', email: 't@example.com', type: 'team' }],
+    })
+    const member = fake.addMember('11111111-1111-4111-8111-111111111111', {
+      externalId: 'm1',
+      email: 'm1@example.com',
+      name: 'M',
+    })
     expect(member).toMatchObject({ externalId: 'm1', email: 'm1@example.com', name: 'M' })
-    const body = (await createSession(fake, { customer_id: '11111111-1111-4111-8111-111111111111', member_id: member.id })).json as Json
+    const body = (
+      await createSession(fake, { customer_id: '11111111-1111-4111-8111-111111111111', member_id: member.id })
+    ).json as Json
     expect(body.token).toMatch(/^polar_mst_/)
     const user = await call(fake, 'GET', '/v1/customer-portal/customer-session/user', { token: body.token })
     expect(user.json).toEqual({
@@ -154,7 +169,9 @@ describe('deleting customers and members', () => {
     expect(() => fake.addCustomer({ id: 'not-a-uuid', email: 'y@example.com' })).toThrow(FakeInputError)
     expect(() => fake.addMember('3b8a7c6e-1f2d-4e5a-9b8c-7d6e5f4a3b2c', {})).toThrow(FakeInputError)
     expect(fake.customers()).toHaveLength(1)
-    await expect(startFakePolar({ seed: [{ email: 'a@example.com' }, { email: 'a@example.com' }] })).rejects.toThrow(FakeInputError)
+    await expect(startFakePolar({ seed: [{ email: 'a@example.com' }, { email: 'a@example.com' }] })).rejects.toThrow(
+      FakeInputError,
+    )
     await expect(startFakePolar({ organizationId: 'nope' })).rejects.toThrow(TypeError)
   })
 })
@@ -181,7 +198,13 @@ describe('customer portal API with a session token', () => {
       'type',
       'locale',
     ])
-    expect(body).toMatchObject({ id: fake.customers()[0]?.id, email: 'u@example.com', name: 'U', type: 'individual', oauth_accounts: {} })
+    expect(body).toMatchObject({
+      id: fake.customers()[0]?.id,
+      email: 'u@example.com',
+      name: 'U',
+      type: 'individual',
+      oauth_accounts: {},
+    })
   })
 
   it('organization tokens and no token get 401 Unauthorized on portal endpoints', async () => {
@@ -196,8 +219,13 @@ describe('customer portal API with a session token', () => {
 
 describe('portal page', () => {
   it('serves the portal URL of a session: name, email, id and a Back link', async () => {
-    const fake = await start({ organizationSlug: 'shop', seed: [{ externalId: 'u', email: 'u+1@example.com', name: 'Ann <b>' }] })
-    const body = (await createSession(fake, { external_customer_id: 'u', return_url: 'https://app.example.com/account?a=1&b=2' })).json as Json
+    const fake = await start({
+      organizationSlug: 'shop',
+      seed: [{ externalId: 'u', email: 'u+1@example.com', name: 'Ann <b>' }],
+    })
+    const body = (
+      await createSession(fake, { external_customer_id: 'u', return_url: 'https://app.example.com/account?a=1&b=2' })
+    ).json as Json
     expect(body.customer_portal_url.startsWith(`${fake.url}/shop/portal?customer_session_token=`)).toBe(true)
     const page = await fetch(body.customer_portal_url)
     expect(page.status).toBe(200)
@@ -223,9 +251,14 @@ describe('portal page', () => {
   })
 
   it('portalBaseUrl changes the URL Polar would hand out, not where the fake serves it', async () => {
-    const fake = await start({ portalBaseUrl: 'https://sandbox.polar.sh/', seed: [{ externalId: 'u', email: 'u@example.com' }] })
+    const fake = await start({
+      portalBaseUrl: 'https://sandbox.polar.sh/',
+      seed: [{ externalId: 'u', email: 'u@example.com' }],
+    })
     const body = (await createSession(fake, { external_customer_id: 'u' })).json as Json
-    expect(body.customer_portal_url).toBe(`https://sandbox.polar.sh/acme/portal?customer_session_token=${body.token}&email=u%40example.com`)
+    expect(body.customer_portal_url).toBe(
+      `https://sandbox.polar.sh/acme/portal?customer_session_token=${body.token}&email=u%40example.com`,
+    )
     const local = body.customer_portal_url.replace('https://sandbox.polar.sh', fake.url)
     expect((await fetch(local)).status).toBe(200)
   })

@@ -8,7 +8,9 @@ describe('startFakePolar() option keys', () => {
   it('rejects an unknown key with a TypeError suggesting the closest valid name', async () => {
     const attempt = startFakePolar({ rateLimt: { limit: 5 } } as never)
     await expect(attempt).rejects.toThrow(TypeError)
-    await expect(startFakePolar({ rateLimt: { limit: 5 } } as never)).rejects.toThrow('unknown option "rateLimt" (did you mean rateLimit?)')
+    await expect(startFakePolar({ rateLimt: { limit: 5 } } as never)).rejects.toThrow(
+      'unknown option "rateLimt" (did you mean rateLimit?)',
+    )
     await expect(startFakePolar({ seeds: [] } as never)).rejects.toThrow('(did you mean seed?)')
     await expect(startFakePolar({ latency: 5 } as never)).rejects.toThrow('(did you mean latencyMs?)')
     await expect(startFakePolar({ MemberModel: false } as never)).rejects.toThrow('(did you mean memberModel?)')
@@ -24,11 +26,18 @@ describe('startFakePolar() option keys', () => {
     await expect(startFakePolar({ rateLimit: { limit: 5, window: 1_000 } } as never)).rejects.toThrow(
       'unknown rateLimit option "window" (did you mean windowMs?)',
     )
-    await expect(startFakePolar({ rateLimit: { limit: 5, pendingAuth: false } } as never)).rejects.toThrow('(did you mean pendingAuthLimit?)')
+    await expect(startFakePolar({ rateLimit: { limit: 5, pendingAuth: false } } as never)).rejects.toThrow(
+      '(did you mean pendingAuthLimit?)',
+    )
   })
 
   it('accepts every documented key, undefined values included', async () => {
-    const fake = await startFakePolar({ port: 0, latencyMs: undefined, rateLimit: { limit: 5, windowMs: 60_000, pendingAuthLimit: false }, seed: [] })
+    const fake = await startFakePolar({
+      port: 0,
+      latencyMs: undefined,
+      rateLimit: { limit: 5, windowMs: 60_000, pendingAuthLimit: false },
+      seed: [],
+    })
     await fake.close()
   })
 

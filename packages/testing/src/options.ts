@@ -45,7 +45,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   checkKeys(options, Object.keys(OPTION_KEYS), 'startFakePolar(): unknown option')
   const o = options as FakePolarOptions
   const port = o.port ?? 0
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('startFakePolar(): port must be 0..65535')
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TypeError('startFakePolar(): port must be 0..65535')
   const organizationSlug = o.organizationSlug ?? 'acme'
   if (typeof organizationSlug !== 'string' || !/^[A-Za-z0-9._~-]+$/.test(organizationSlug)) {
     throw new TypeError('startFakePolar(): organizationSlug must be a non-empty URL path segment')
@@ -69,7 +70,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (token !== undefined && (typeof token !== 'string' || token.trim() === '' || /\s/.test(token))) {
     throw new TypeError('startFakePolar(): accessToken must be a non-empty string without spaces')
   }
-  if (o.memberModel !== undefined && typeof o.memberModel !== 'boolean') throw new TypeError('startFakePolar(): memberModel must be a boolean')
+  if (o.memberModel !== undefined && typeof o.memberModel !== 'boolean')
+    throw new TypeError('startFakePolar(): memberModel must be a boolean')
   if (o.seed !== undefined && !Array.isArray(o.seed)) throw new TypeError('startFakePolar(): seed must be an array')
   return {
     port,
@@ -92,7 +94,8 @@ function rateLimitRules(option: FakePolarOptions['rateLimit']): RateLimitRules |
     throw new TypeError('startFakePolar(): rateLimit must be false or { limit, windowMs?, pendingAuthLimit? }')
   }
   checkKeys(option, Object.keys(RATE_LIMIT_KEYS), 'startFakePolar(): unknown rateLimit option')
-  if (!Number.isInteger(option.limit) || option.limit < 0) throw new TypeError('startFakePolar(): rateLimit.limit must be an integer >= 0')
+  if (!Number.isInteger(option.limit) || option.limit < 0)
+    throw new TypeError('startFakePolar(): rateLimit.limit must be an integer >= 0')
   const windowMs = option.windowMs ?? 60_000
   if (!(typeof windowMs === 'number' && Number.isFinite(windowMs) && windowMs > 0)) {
     throw new TypeError('startFakePolar(): rateLimit.windowMs must be a positive number')
@@ -145,7 +148,8 @@ function editDistance(a: string, b: string): number {
       const row = d[i] as number[]
       const prev = d[i - 1] as number[]
       row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, (d[i - 2] as number[])[j - 2]! + 1)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, (d[i - 2] as number[])[j - 2]! + 1)
     }
   }
   return (d[a.length] as number[])[b.length] as number

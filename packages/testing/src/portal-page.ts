@@ -28,7 +28,11 @@ ${body}
 
 export function portalPage(org: FakeOrganization, slug: string, query: URLSearchParams): Answer {
   if (slug !== org.slug) {
-    return html(404, page('Not found', '<h1>Not found</h1>\n<p id="error">No organization with this slug.</p>'), PAGE_HEADERS)
+    return html(
+      404,
+      page('Not found', '<h1>Not found</h1>\n<p id="error">No organization with this slug.</p>'),
+      PAGE_HEADERS,
+    )
   }
   const token = query.get('customer_session_token') ?? ''
   const found = token === '' ? null : org.validSession(token)

@@ -174,6 +174,8 @@ describe('rate limit: the limiter and its option', () => {
     await expect(startFakePolar({ rateLimit: { limit: -1 } })).rejects.toThrow(TypeError)
     await expect(startFakePolar({ rateLimit: { limit: 5, windowMs: 0 } })).rejects.toThrow(TypeError)
     await expect(startFakePolar({ rateLimit: { limit: 5, pendingAuthLimit: -1 } })).rejects.toThrow(TypeError)
-    await expect(startFakePolar({ rateLimit: { limit: 5, pendingAuthLimit: true as never } })).rejects.toThrow(TypeError)
+    await expect(startFakePolar({ rateLimit: { limit: 5, pendingAuthLimit: true as never } })).rejects.toThrow(
+      TypeError,
+    )
   })
 })

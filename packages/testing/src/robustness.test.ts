@@ -35,7 +35,9 @@ async function stillServes(): Promise<void> {
 
 describe('concurrency', () => {
   it('500 parallel creations: every one answered 201, stats exact, tokens unique', async () => {
-    const replies = await Promise.all(Array.from({ length: 500 }, () => createSession(fake, { external_customer_id: 'u' })))
+    const replies = await Promise.all(
+      Array.from({ length: 500 }, () => createSession(fake, { external_customer_id: 'u' })),
+    )
     expect(replies.map((r) => r.status)).toEqual(Array(500).fill(201))
     const tokens = new Set(replies.map((r) => (r.json as { token: string }).token))
     expect(tokens.size).toBe(500)
@@ -51,7 +53,13 @@ describe('concurrency', () => {
     const one = () =>
       new Promise<number>((resolve, reject) => {
         const req = httpRequest(
-          { host: '127.0.0.1', port: Number(port), path: '/v1/customers/external/u', agent, headers: { authorization: `Bearer ${fake.accessToken}` } },
+          {
+            host: '127.0.0.1',
+            port: Number(port),
+            path: '/v1/customers/external/u',
+            agent,
+            headers: { authorization: `Bearer ${fake.accessToken}` },
+          },
           (res) => {
             res.resume()
             res.on('end', () => resolve(res.statusCode ?? 0))
@@ -112,7 +120,12 @@ describe('hostile and broken clients', () => {
 
   it('a client that gives up during latency does not hurt the server', async () => {
     fake.setLatency(200)
-    const error = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', body: '{}', timeoutMs: 50 }).catch((e: Error) => e)
+    const error = await rawRequest(fake, {
+      method: 'POST',
+      path: '/v1/customer-sessions/',
+      body: '{}',
+      timeoutMs: 50,
+    }).catch((e: Error) => e)
     expect(error).toBeInstanceOf(Error)
     await new Promise((r) => setTimeout(r, 250))
     fake.setLatency(0)
@@ -132,13 +145,22 @@ describe('hostile and broken clients', () => {
       const r = await call(fake, 'POST', '/v1/customer-sessions/', { body })
       expect([400, 422]).toContain(r.status)
     }
-    const nested = await call(fake, 'POST', '/v1/customer-sessions/', { body: '['.repeat(200_000) + ']'.repeat(200_000) })
+    const nested = await call(fake, 'POST', '/v1/customer-sessions/', {
+      body: '['.repeat(200_000) + ']'.repeat(200_000),
+    })
     expect(nested.text).toBe('{"detail":"There was an error parsing the body"}')
     await stillServes()
   })
 
   it('random garbage in bodies, headers and paths is answered, not thrown', async () => {
-    const paths = ['/v1/customers/external/%00', '/v1/customers/%ZZ', '/v1//customer-sessions/', '/..%2f..%2fetc/passwd', '/v1/customer-sessions/?a=%', '/%F0%9F%98%80/portal']
+    const paths = [
+      '/v1/customers/external/%00',
+      '/v1/customers/%ZZ',
+      '/v1//customer-sessions/',
+      '/..%2f..%2fetc/passwd',
+      '/v1/customer-sessions/?a=%',
+      '/%F0%9F%98%80/portal',
+    ]
     for (const path of paths) {
       const r = await call(fake, 'GET', path)
       expect(r.status, path).toBeGreaterThanOrEqual(200)
@@ -164,7 +186,12 @@ describe('hostile and broken clients', () => {
       expect(r.headers.get('content-type')).toBe('application/json')
     }
     for (const token of ['\u00ff\u00fe', 'Bearer', 'polar_oat_' + 'x'.repeat(5000)]) {
-      const r = await rawRequest(fake, { path: '/v1/customer-sessions/', method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' })
+      const r = await rawRequest(fake, {
+        path: '/v1/customer-sessions/',
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: '{}',
+      })
       expect(r.status).toBe(401)
     }
     await stillServes()

@@ -70,7 +70,10 @@ function unquote(path: string): string {
 }
 
 /** Splits a request target; the route key names the template, e.g. 'GET /v1/customers/{id}'. */
-export function classify(method: string, target: string): Pick<RequestInfo, 'pathname' | 'rawPath' | 'search' | 'query' | 'routeKey'> {
+export function classify(
+  method: string,
+  target: string,
+): Pick<RequestInfo, 'pathname' | 'rawPath' | 'search' | 'query' | 'routeKey'> {
   let rawPath = target
   let search = ''
   if (!target.startsWith('/')) {

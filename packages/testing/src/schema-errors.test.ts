@@ -15,7 +15,11 @@ beforeAll(async () => {
 afterAll(() => fake.close())
 
 const createCustomer = (body: unknown) => call(fake, 'POST', '/v1/customers/', { body })
-const NUL_ERROR = { type: 'value_error', msg: 'Value error, This value contains invalid characters', ctx: { error: {} } }
+const NUL_ERROR = {
+  type: 'value_error',
+  msg: 'Value error, This value contains invalid characters',
+  ctx: { error: {} },
+}
 
 describe('NUL characters (kit/schemas.py rejects them in every string field)', () => {
   it('in external_customer_id: a schema error, not "Customer does not exist."', async () => {
@@ -25,7 +29,12 @@ describe('NUL characters (kit/schemas.py rejects them in every string field)', (
     expect(r.json).toEqual({
       error: 'RequestValidationError',
       detail: [
-        { type: 'missing', loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'], msg: 'Field required', input: { external_customer_id: id } },
+        {
+          type: 'missing',
+          loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'],
+          msg: 'Field required',
+          input: { external_customer_id: id },
+        },
         { ...NUL_ERROR, loc: ['body', 'CustomerSessionCustomerExternalIDCreate', 'external_customer_id'], input: id },
       ],
     })
@@ -44,7 +53,12 @@ describe('NUL characters (kit/schemas.py rejects them in every string field)', (
   })
 
   it('in a customer: external_id, name and metadata keys or values', async () => {
-    const r = await createCustomer({ email: 'n@acme.dev', external_id: 'a\u0000', name: 'N\u0000', metadata: { 'k\u0000': 'v' } })
+    const r = await createCustomer({
+      email: 'n@acme.dev',
+      external_id: 'a\u0000',
+      name: 'N\u0000',
+      metadata: { 'k\u0000': 'v' },
+    })
     expect(r.status).toBe(422)
     expect((r.json as Json).detail).toEqual([
       { ...NUL_ERROR, loc: ['body', 'individual', 'metadata'], input: { 'k\u0000': 'v' } },
@@ -91,7 +105,10 @@ describe('email deliverability (EmailStrDNS: check_deliverability=True)', () => 
   })
 
   it('a domain that does not exist in DNS: their subdomains and the .example TLD', async () => {
-    for (const [email, domain] of [['a@mail.example.com', 'mail.example.com'], ['a@shop.example', 'shop.example']]) {
+    for (const [email, domain] of [
+      ['a@mail.example.com', 'mail.example.com'],
+      ['a@shop.example', 'shop.example'],
+    ]) {
       const detail = ((await createCustomer({ email })).json as Json).detail[0]
       expect(detail?.msg).toBe(`${email} is not a valid email address: The domain name ${domain} does not exist.`)
     }

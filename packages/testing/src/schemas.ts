@@ -38,10 +38,15 @@ export type SessionCreate = {
 const ID_VARIANT = 'CustomerSessionCustomerIDCreate'
 const EXTERNAL_VARIANT = 'CustomerSessionCustomerExternalIDCreate'
 
-const has = (o: Record<string, unknown>, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key)
+const has = (o: Record<string, unknown>, key: string): boolean => Object.hasOwn(o, key)
 
 /** A field of a Polar Schema: its own check, then the NUL check every such field gets. */
-function field<T>(value: unknown, loc: Loc, check: (value: unknown, loc: Loc) => Checked<T>, errors: ErrorItem[]): T | null {
+function field<T>(
+  value: unknown,
+  loc: Loc,
+  check: (value: unknown, loc: Loc) => Checked<T>,
+  errors: ErrorItem[],
+): T | null {
   const checked = check(value, loc)
   if (!checked.ok) {
     errors.push(checked.error)
@@ -174,7 +179,13 @@ export function validateCustomerCreate(body: unknown): Result<CustomerCreate> {
   if (tag === 'team' && email === null && owner === null) {
     return {
       ok: false,
-      errors: [valueError(loc, 'An owner with an email address is required when creating a team customer without an email.', body)],
+      errors: [
+        valueError(
+          loc,
+          'An owner with an email address is required when creating a team customer without an email.',
+          body,
+        ),
+      ],
     }
   }
   return { ok: true, value: { type: tag, email, externalId, name, metadata, owner } }
@@ -203,7 +214,13 @@ function checkMetadata(
   const before = errors.length
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value
-    else errors.push({ type: 'string_type', loc: [...loc, 'metadata', key, 'str'], msg: 'Input should be a valid string', input: value })
+    else
+      errors.push({
+        type: 'string_type',
+        loc: [...loc, 'metadata', key, 'str'],
+        msg: 'Input should be a valid string',
+        input: value,
+      })
   }
   const nul = errors.length === before ? nulCharacterError(out, [...loc, 'metadata'], raw) : null
   if (nul) errors.push(nul)

@@ -22,7 +22,12 @@ beforeAll(async () => {
   fake = await startFakePolar({
     seed: [
       { externalId: 'usr_1337', email: 'jane@example.com', name: 'Jane' },
-      { externalId: 'team_1', email: 'team@example.com', type: 'team', members: [{ externalId: 'alice', email: 'alice@example.com' }] },
+      {
+        externalId: 'team_1',
+        email: 'team@example.com',
+        type: 'team',
+        members: [{ externalId: 'alice', email: 'alice@example.com' }],
+      },
     ],
   })
   jane = fake.customers()[0] as FakeCustomer
@@ -42,7 +47,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('@polar-sh/sdk 0.48.1 against the fake', () => {
   it('creates a session by external id and parses it', async () => {
-    const session = await polar.customerSessions.create({ externalCustomerId: 'usr_1337', returnUrl: 'https://example.com' })
+    const session = await polar.customerSessions.create({
+      externalCustomerId: 'usr_1337',
+      returnUrl: 'https://example.com',
+    })
     expect(session.token).toMatch(/^polar_mst_[A-Za-z0-9]{43}$/)
     expect(session.expiresAt).toBeInstanceOf(Date)
     expect(session.createdAt).toBeInstanceOf(Date)
@@ -73,7 +81,9 @@ describe('@polar-sh/sdk 0.48.1 against the fake', () => {
     expect(error).not.toBeInstanceOf(SDKValidationError)
     const e = error as HTTPValidationError
     expect(e.statusCode).toBe(422)
-    expect(e.detail).toEqual([{ type: 'value_error', loc: ['body', 'external_customer_id'], msg: 'Customer does not exist.', input: 'nobody' }])
+    expect(e.detail).toEqual([
+      { type: 'value_error', loc: ['body', 'external_customer_id'], msg: 'Customer does not exist.', input: 'nobody' },
+    ])
   })
 
   it('raises HTTPValidationError for schema errors and member errors too', async () => {
@@ -82,7 +92,9 @@ describe('@polar-sh/sdk 0.48.1 against the fake', () => {
     expect((schema as HTTPValidationError).detail?.[0]?.type).toBe('uuid_parsing')
     const teamWithoutMember = await rejection(polar.customerSessions.create({ customerId: team.id }))
     expect(teamWithoutMember).toBeInstanceOf(HTTPValidationError)
-    expect((teamWithoutMember as HTTPValidationError).detail?.[0]?.msg).toBe('member_id is required for team customers.')
+    expect((teamWithoutMember as HTTPValidationError).detail?.[0]?.msg).toBe(
+      'member_id is required for team customers.',
+    )
   })
 
   it('raises a PolarError with status 401/403 for token problems', async () => {

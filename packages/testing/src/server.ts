@@ -195,7 +195,11 @@ class FakePolarServer implements FakePolar {
     })
   }
 
-  private write(res: ServerResponse, answer: Answer, request: { method: string; routeKey: string; fault: string | undefined }): void {
+  private write(
+    res: ServerResponse,
+    answer: Answer,
+    request: { method: string; routeKey: string; fault: string | undefined },
+  ): void {
     if (this.closing || res.destroyed || res.headersSent) return
     try {
       const body = Buffer.from(answer.body, 'utf8')
@@ -213,7 +217,8 @@ class FakePolarServer implements FakePolar {
 
   addCustomer(input: FakeCustomerInput): FakeCustomer {
     if (typeof input !== 'object' || input === null) throw new FakeInputError('addCustomer(): input must be an object')
-    if (typeof input.email !== 'string' || input.email === '') throw new FakeInputError('addCustomer(): email is required')
+    if (typeof input.email !== 'string' || input.email === '')
+      throw new FakeInputError('addCustomer(): email is required')
     return customerSnapshot(this.org.addCustomer({ ...input, email: input.email }))
   }
 
@@ -224,7 +229,10 @@ class FakePolarServer implements FakePolar {
     throw new FakeInputError('deleteCustomer(): pass { id } or { externalId }')
   }
 
-  addMember(customerId: string, input: { externalId?: string; email?: string; name?: string; id?: string }): FakeMember {
+  addMember(
+    customerId: string,
+    input: { externalId?: string; email?: string; name?: string; id?: string },
+  ): FakeMember {
     const customer = this.org.liveCustomer(canonicalId(String(customerId)))
     if (!customer) throw new FakeInputError(`addMember(): no live customer ${String(customerId)}`)
     return memberSnapshot(this.org.addMember(customer, input ?? {}))
@@ -254,7 +262,8 @@ class FakePolarServer implements FakePolar {
 
   addAccessToken(opts: { scopes?: string[]; kind?: 'organization' | 'personal' } = {}): string {
     const kind = opts.kind ?? 'organization'
-    if (kind !== 'organization' && kind !== 'personal') throw new TypeError("addAccessToken(): kind must be 'organization' or 'personal'")
+    if (kind !== 'organization' && kind !== 'personal')
+      throw new TypeError("addAccessToken(): kind must be 'organization' or 'personal'")
     const scopes = opts.scopes ?? [...DEFAULT_SCOPES]
     if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string')) {
       throw new TypeError('addAccessToken(): scopes must be an array of strings')
@@ -267,7 +276,8 @@ class FakePolarServer implements FakePolar {
   }
 
   addAmbiguousExternalId(externalId: string): void {
-    if (typeof externalId !== 'string' || externalId === '') throw new FakeInputError('addAmbiguousExternalId(): externalId must be a non-empty string')
+    if (typeof externalId !== 'string' || externalId === '')
+      throw new FakeInputError('addAmbiguousExternalId(): externalId must be a non-empty string')
     this.org.ambiguousExternalIds.add(externalId)
   }
 

@@ -187,7 +187,11 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
       ctx: { expected_version: 4 },
     })
     const n = await createSession(fake, { customer_id: 42 })
-    expect((n.json as Json).detail[0]).toMatchObject({ type: 'uuid_type', msg: 'UUID input should be a string, bytes or UUID object', input: 42 })
+    expect((n.json as Json).detail[0]).toMatchObject({
+      type: 'uuid_type',
+      msg: 'UUID input should be a string, bytes or UUID object',
+      input: 42,
+    })
     const s = await createSession(fake, { external_customer_id: 42 })
     expect((s.json as Json).detail[1]).toEqual({
       type: 'string_type',
@@ -225,7 +229,10 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
       ])
       expect(detail[0]).toMatchObject({ type, msg, input })
     }
-    const exact = await createSession(fake, { external_customer_id: 'usr_1337', return_url: `https://example.com/${'a'.repeat(2063)}` })
+    const exact = await createSession(fake, {
+      external_customer_id: 'usr_1337',
+      return_url: `https://example.com/${'a'.repeat(2063)}`,
+    })
     expect(exact.status).toBe(201)
   })
 
@@ -253,9 +260,14 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
 
   it('treats an empty or null body as a missing body', async () => {
     for (const body of ['', 'null']) {
-      const r = await call(fake, 'POST', '/v1/customer-sessions/', { body, headers: { 'content-type': 'application/json' } })
+      const r = await call(fake, 'POST', '/v1/customer-sessions/', {
+        body,
+        headers: { 'content-type': 'application/json' },
+      })
       expect(r.status).toBe(422)
-      expect(r.text).toBe('{"error":"RequestValidationError","detail":[{"type":"missing","loc":["body"],"msg":"Field required","input":null}]}')
+      expect(r.text).toBe(
+        '{"error":"RequestValidationError","detail":[{"type":"missing","loc":["body"],"msg":"Field required","input":null}]}',
+      )
     }
   })
 
@@ -290,7 +302,12 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
 
   it('does not parse a body sent without Content-Type (FastAPI 0.136 is strict): 422, no session', async () => {
     const body = '{"external_customer_id":"usr_1337"}'
-    const r = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', headers: { authorization: `Bearer ${fake.accessToken}` }, body })
+    const r = await rawRequest(fake, {
+      method: 'POST',
+      path: '/v1/customer-sessions/',
+      headers: { authorization: `Bearer ${fake.accessToken}` },
+      body,
+    })
     expect(r.status).toBe(422)
     const detail = (JSON.parse(r.body) as Json).detail
     expect(detail.map((d: Json) => [d.type, d.loc, d.input])).toEqual([
@@ -319,7 +336,12 @@ describe('POST /v1/customer-sessions/ → 422 RequestValidationError', () => {
 
   it('a non-JSON body that is not UTF-8 cannot be put into the 422: 500 (after the auth checks)', async () => {
     const bytes = Buffer.from([0x7b, 0xff, 0x7d])
-    const r = await rawRequest(fake, { method: 'POST', path: '/v1/customer-sessions/', headers: { authorization: `Bearer ${fake.accessToken}` }, body: bytes })
+    const r = await rawRequest(fake, {
+      method: 'POST',
+      path: '/v1/customer-sessions/',
+      headers: { authorization: `Bearer ${fake.accessToken}` },
+      body: bytes,
+    })
     expect(r.status).toBe(500)
     expect(r.body).toBe('Internal Server Error')
     expect(r.headers['content-type']).toBe('text/plain; charset=utf-8')
@@ -373,7 +395,9 @@ describe('POST /v1/customer-sessions/ → 422 PolarRequestValidationError', () =
     const url = new URL((r.json as Json).customer_portal_url as string)
     expect(url.searchParams.get('email')).toBe('alice@example.com')
     expect(url.search).toBe(`?customer_session_token=${(r.json as Json).token}&email=alice%40example.com`)
-    const owner = await startFakePolar({ seed: [{ externalId: 'solo', email: 'billing@example.com', members: [{ email: 'me@example.com' }] }] })
+    const owner = await startFakePolar({
+      seed: [{ externalId: 'solo', email: 'billing@example.com', members: [{ email: 'me@example.com' }] }],
+    })
     try {
       const solo = (await createSession(owner, { external_customer_id: 'solo' })).json as Json
       expect(new URL(solo.customer_portal_url as string).searchParams.get('email')).toBe('me@example.com')

@@ -99,7 +99,8 @@ export class FakeOrganization {
   // ------------------------------------------------------------ access tokens
 
   addAccessToken(kind: 'organization' | 'personal', scopes: Iterable<string>, token?: string): string {
-    const value = token ?? generatePolarToken(kind === 'personal' ? TOKEN_PREFIXES.personal : TOKEN_PREFIXES.organization)
+    const value =
+      token ?? generatePolarToken(kind === 'personal' ? TOKEN_PREFIXES.personal : TOKEN_PREFIXES.organization)
     this.accessTokens.set(value, { token: value, kind, scopes: new Set(scopes) })
     return value
   }
@@ -129,7 +130,10 @@ export class FakeOrganization {
   }
 
   addCustomer(
-    input: Omit<FakeCustomerInput, 'email'> & { email: string | null; metadata?: Record<string, string | number | boolean> },
+    input: Omit<FakeCustomerInput, 'email'> & {
+      email: string | null
+      metadata?: Record<string, string | number | boolean>
+    },
     options: { ownerFromCustomer: boolean } = { ownerFromCustomer: false },
   ): CustomerRecord {
     const type = input.type ?? 'individual'
@@ -165,12 +169,16 @@ export class FakeOrganization {
     if (type === 'individual' || options.ownerFromCustomer) {
       const first = given[0] ?? {}
       customer.members.push(
-        this.newMember(customer, {
-          id: first.id,
-          externalId: first.externalId ?? customer.externalId,
-          email: first.email ?? customer.email,
-          name: first.name ?? customer.name,
-        }, 'owner'),
+        this.newMember(
+          customer,
+          {
+            id: first.id,
+            externalId: first.externalId ?? customer.externalId,
+            email: first.email ?? customer.email,
+            name: first.name ?? customer.name,
+          },
+          'owner',
+        ),
       )
       for (const extra of given.slice(1)) customer.members.push(this.newMember(customer, extra, 'member'))
     } else {
@@ -228,7 +236,11 @@ export class FakeOrganization {
   ownerMember(customer: CustomerRecord): MemberRecord {
     const owner = customer.members.find((m) => m.role === 'owner' && !m.deleted)
     if (owner) return owner
-    const created = this.newMember(customer, { externalId: customer.externalId, email: customer.email, name: customer.name }, 'owner')
+    const created = this.newMember(
+      customer,
+      { externalId: customer.externalId, email: customer.email, name: customer.name },
+      'owner',
+    )
     customer.members.push(created)
     this.memberIds.add(created.id)
     return created
@@ -257,7 +269,12 @@ export class FakeOrganization {
 
   // ------------------------------------------------------------ sessions
 
-  createSession(customer: CustomerRecord, member: MemberRecord | null, returnUrl: string | null, expired = false): SessionRecord {
+  createSession(
+    customer: CustomerRecord,
+    member: MemberRecord | null,
+    returnUrl: string | null,
+    expired = false,
+  ): SessionRecord {
     const kind = this.memberModel ? 'member' : 'customer'
     const createdAtUs = this.clock.nowMicros()
     const session: SessionRecord = {
@@ -277,7 +294,9 @@ export class FakeOrganization {
   }
 
   /** The session behind a token, if it is still usable right now. */
-  validSession(token: string): { session: SessionRecord; customer: CustomerRecord; member: MemberRecord | null } | null {
+  validSession(
+    token: string,
+  ): { session: SessionRecord; customer: CustomerRecord; member: MemberRecord | null } | null {
     const session = this.sessionsByToken.get(token)
     if (!session) return null
     if (session.expiresAtUs <= this.clock.nowMicros()) return null

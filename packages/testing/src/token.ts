@@ -75,6 +75,6 @@ export function parsePolarToken(token: string): ParsedPolarToken | null {
 /** True for a well-formed Polar token with a correct checksum (any prefix, or the given one). */
 export function isValidPolarToken(token: string, prefix?: string): boolean {
   const parsed = parsePolarToken(token)
-  if (!parsed || !parsed.checksumValid) return false
+  if (!parsed?.checksumValid) return false
   return prefix === undefined || parsed.prefix === prefix
 }

@@ -184,7 +184,13 @@ export function checkHttpUrl(value: unknown, loc: Loc): Checked<string> {
   }
   const parsingError = (reason: string): Checked<string> => ({
     ok: false,
-    error: { type: 'url_parsing', loc, msg: `Input should be a valid URL, ${reason}`, input: value, ctx: { error: reason } },
+    error: {
+      type: 'url_parsing',
+      loc,
+      msg: `Input should be a valid URL, ${reason}`,
+      input: value,
+      ctx: { error: reason },
+    },
   })
   if (value === '') return parsingError('input is empty')
   let url: URL

@@ -19,11 +19,13 @@ export function signWebhook(
   payload: string,
   opts: { id?: string; timestamp?: number } = {},
 ): WebhookHeaders {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('signWebhook(): secret must be a non-empty string')
+  if (typeof secret !== 'string' || secret === '')
+    throw new TypeError('signWebhook(): secret must be a non-empty string')
   if (typeof payload !== 'string') throw new TypeError('signWebhook(): payload must be the raw body string')
   const id = opts.id ?? randomUUID()
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000)
-  if (!Number.isInteger(timestamp)) throw new TypeError('signWebhook(): timestamp must be whole seconds since the epoch')
+  if (!Number.isInteger(timestamp))
+    throw new TypeError('signWebhook(): timestamp must be whole seconds since the epoch')
   const signature = createHmac('sha256', Buffer.from(secret, 'utf8'))
     .update(`${id}.${timestamp}.${payload}`, 'utf8')
     .digest('base64')

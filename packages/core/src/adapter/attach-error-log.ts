@@ -2,7 +2,11 @@ import type { PolarSessionError, PolarSessionErrorCode } from '../errors.js'
 import type { Logger } from '../types.js'
 
 /** Errors that mean the configuration is wrong: every page would show them, so they shout. */
-const CONFIGURATION_CODES: ReadonlySet<PolarSessionErrorCode> = new Set(['polar_unauthorized', 'polar_forbidden', 'internal_error'])
+const CONFIGURATION_CODES: ReadonlySet<PolarSessionErrorCode> = new Set([
+  'polar_unauthorized',
+  'polar_forbidden',
+  'internal_error',
+])
 /** Errors that mean Polar is in trouble right now. */
 const OUTAGE_CODES: ReadonlySet<PolarSessionErrorCode> = new Set(['polar_unavailable', 'rate_limited'])
 const ERROR_EVERY_MS = 60_000
@@ -29,9 +33,17 @@ export function createAttachErrorLog(logger: Logger): (error: PolarSessionError)
     const fields = { code: error.code, status: error.status, ...cause }
     try {
       if (CONFIGURATION_CODES.has(error.code)) {
-        if (due(error.code, ERROR_EVERY_MS)) logger.error({ ...fields, err: error.message }, 'polar-session: attach mode could not get a session (logged at most once a minute)')
+        if (due(error.code, ERROR_EVERY_MS))
+          logger.error(
+            { ...fields, err: error.message },
+            'polar-session: attach mode could not get a session (logged at most once a minute)',
+          )
       } else if (OUTAGE_CODES.has(error.code)) {
-        if (due(error.code, WARN_EVERY_MS)) logger.warn(fields, 'polar-session: attach mode could not get a session; requests go on without one (logged at most once every 10 s)')
+        if (due(error.code, WARN_EVERY_MS))
+          logger.warn(
+            fields,
+            'polar-session: attach mode could not get a session; requests go on without one (logged at most once every 10 s)',
+          )
       } else {
         logger.debug(fields, 'polar-session: attach mode attached no session')
       }

@@ -33,7 +33,12 @@ const RENAMED = { returnTo: 'returnToParam', returnUrlParam: 'returnToParam', we
 /** A mount-time check that `polar` is what `createPolarSessions()` returns. */
 export function checkPolarSessions(where: string, polar: unknown): void {
   const candidate = polar as Partial<PolarSessions> | null
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate.resolve !== 'function' || typeof candidate.checkReturnUrl !== 'function') {
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.resolve !== 'function' ||
+    typeof candidate.checkReturnUrl !== 'function'
+  ) {
     throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
   }
 }
@@ -42,7 +47,8 @@ export function checkPolarSessions(where: string, polar: unknown): void {
 export function checkSessionMiddlewareOptions(where: string, options: SessionMiddlewareOptions): void {
   checkRequestOptions(where, options, SESSION_KEYS)
   for (const name of ['required', 'lazy', 'redirect'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${where}: ${name} must be true or false.`)
+    if (options[name] !== undefined && typeof options[name] !== 'boolean')
+      throw new TypeError(`${where}: ${name} must be true or false.`)
   }
 }
 
@@ -53,7 +59,8 @@ export function checkPortalRouteOptions(where: string, options: PortalRouteOptio
 
 /** Validates a webhook route's options once, at mount time; returns the body cap. */
 export function checkWebhookRouteOptions(where: string, options: WebhookRouteOptions): number {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object with the webhook secret.`)
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${where}: options must be an object with the webhook secret.`)
   rejectUnknownKeys(where, options, WEBHOOK_KEYS, RENAMED)
   if (typeof options.secret !== 'string' || options.secret === '') {
     throw new TypeError(`${where}: options.secret must be the webhook secret from Polar's dashboard (whsec_…).`)
@@ -66,10 +73,16 @@ export function checkWebhookRouteOptions(where: string, options: WebhookRouteOpt
 function checkRequestOptions(where: string, options: RequestSessionOptions, known: readonly string[]): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object.`)
   rejectUnknownKeys(where, options, known, RENAMED)
-  if (options.returnToParam !== undefined && (typeof options.returnToParam !== 'string' || options.returnToParam === '')) {
+  if (
+    options.returnToParam !== undefined &&
+    (typeof options.returnToParam !== 'string' || options.returnToParam === '')
+  ) {
     throw new TypeError(`${where}: returnToParam must be a query parameter name such as 'return_to'.`)
   }
-  if (options.minRemainingMs !== undefined && !(typeof options.minRemainingMs === 'number' && options.minRemainingMs >= 0)) {
+  if (
+    options.minRemainingMs !== undefined &&
+    !(typeof options.minRemainingMs === 'number' && options.minRemainingMs >= 0)
+  ) {
     throw new TypeError(`${where}: minRemainingMs must be a number of milliseconds, 0 or more.`)
   }
 }

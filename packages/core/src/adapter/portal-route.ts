@@ -18,7 +18,11 @@ export interface PortalRoute<Req> {
 }
 
 /** The portal route of every adapter, framework aside. */
-export function portalRoute<Req>(where: string, polar: PolarSessions<Req>, options: PortalRouteOptions = {}): PortalRoute<Req> {
+export function portalRoute<Req>(
+  where: string,
+  polar: PolarSessions<Req>,
+  options: PortalRouteOptions = {},
+): PortalRoute<Req> {
   checkPolarSessions(where, polar)
   checkPortalRouteOptions(where, options)
   const sessionOptions: RequestSessionOptions = { ...options, required: true }
@@ -26,7 +30,9 @@ export function portalRoute<Req>(where: string, polar: PolarSessions<Req>, optio
     returnToParam: sessionOptions.returnToParam,
     async answer(request, facts, accept) {
       const session = (await sessionForRequest(polar, request, facts, sessionOptions))!
-      return wantsJson(accept) ? { kind: 'json', body: portalJson(session) } : { kind: 'redirect', location: session.customerPortalUrl }
+      return wantsJson(accept)
+        ? { kind: 'json', body: portalJson(session) }
+        : { kind: 'redirect', location: session.customerPortalUrl }
     },
   }
 }

@@ -96,7 +96,9 @@ export async function sessionForRequest<Req>(
   let returnUrl: string | undefined
   if (options.returnToParam !== undefined && facts.returnTo !== undefined) {
     if (typeof facts.returnTo !== 'string') {
-      throw new PolarSessionError('invalid_return_url', `Give ${options.returnToParam} once, as a URL or a path.`, { status: 400 })
+      throw new PolarSessionError('invalid_return_url', `Give ${options.returnToParam} once, as a URL or a path.`, {
+        status: 400,
+      })
     }
     returnUrl = polar.checkReturnUrl(facts.returnTo, facts.origin)
   }
@@ -144,7 +146,8 @@ export async function lazySession<Req>(
   onSettled: (attached: AttachedSession) => void,
 ): Promise<LazySession> {
   const cached = await attachSession(polar, request, facts, options, { cachedOnly: true })
-  let pending: Promise<PolarSession | null> | undefined = cached.session === null ? undefined : Promise.resolve(cached.session)
+  let pending: Promise<PolarSession | null> | undefined =
+    cached.session === null ? undefined : Promise.resolve(cached.session)
   const get = (): Promise<PolarSession | null> => {
     pending ??= attachSession(polar, request, facts, options, { purpose: 'interactive' }).then((attached) => {
       onSettled(attached)

@@ -2,7 +2,14 @@ import type { PolarSessions } from '../create-polar-sessions.js'
 import type { PolarSessionError } from '../errors.js'
 import type { PolarSession } from '../types.js'
 import { checkPolarSessions, checkSessionMiddlewareOptions, type SessionMiddlewareOptions } from './check-options.js'
-import { attachSession, lazySession, sessionForRequest, type AttachedSession, type RequestFacts, type RequestSessionOptions } from './request-session.js'
+import {
+  attachSession,
+  lazySession,
+  sessionForRequest,
+  type AttachedSession,
+  type RequestFacts,
+  type RequestSessionOptions,
+} from './request-session.js'
 
 /**
  * What `polarSession()` gives a request, where the framework keeps such things (Express's
@@ -51,7 +58,11 @@ function assign(target: SessionTarget, { session, error }: AttachedSession): voi
  * then lazy attach (the default), eager attach (`lazy: false`), `required: true` or
  * redirect mode, as the options say.
  */
-export function sessionMiddleware<Req>(where: string, polar: PolarSessions<Req>, options: SessionMiddlewareOptions = {}): SessionMiddleware<Req> {
+export function sessionMiddleware<Req>(
+  where: string,
+  polar: PolarSessions<Req>,
+  options: SessionMiddlewareOptions = {},
+): SessionMiddleware<Req> {
   checkPolarSessions(where, polar)
   checkSessionMiddlewareOptions(where, options)
   const { redirect = false, lazy = true, ...rest } = options

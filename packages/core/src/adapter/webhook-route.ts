@@ -8,7 +8,11 @@ import { NO_STORE } from './portal-answer.js'
  * A webhook body as a framework has it: its bytes, too large, the client gone, or `parsed`
  * (a body parser consumed the stream without keeping the raw bytes the signature covers).
  */
-export type WebhookBody = { kind: 'ok'; body: Uint8Array } | { kind: 'too-large' } | { kind: 'aborted' } | { kind: 'parsed' }
+export type WebhookBody =
+  | { kind: 'ok'; body: Uint8Array }
+  | { kind: 'too-large' }
+  | { kind: 'aborted' }
+  | { kind: 'parsed' }
 
 /** A webhook route's answer: always JSON with `Cache-Control: no-store`. */
 export interface WebhookResponse {
@@ -40,7 +44,12 @@ const respond = (status: number, body: object, headers: Record<string, string> =
  * `member.updated` and `member.deleted` make stale, in every process sharing the store.
  * `parsedHint` tells this framework's users how to keep the raw body.
  */
-export function webhookRoute(where: string, polar: Pick<PolarSessions, 'invalidate'>, options: WebhookRouteOptions, parsedHint: string): WebhookRoute {
+export function webhookRoute(
+  where: string,
+  polar: Pick<PolarSessions, 'invalidate'>,
+  options: WebhookRouteOptions,
+  parsedHint: string,
+): WebhookRoute {
   if (typeof polar !== 'object' || polar === null || typeof polar.invalidate !== 'function') {
     throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
   }
@@ -49,7 +58,8 @@ export function webhookRoute(where: string, polar: Pick<PolarSessions, 'invalida
   return {
     maxBodyBytes,
     async answer(method, headers, read) {
-      if (method !== 'POST') return respond(405, { error: 'method_not_allowed', message: 'Polar webhooks are POSTed.' }, { Allow: 'POST' })
+      if (method !== 'POST')
+        return respond(405, { error: 'method_not_allowed', message: 'Polar webhooks are POSTed.' }, { Allow: 'POST' })
       const body = await read()
       switch (body.kind) {
         case 'aborted':
@@ -62,7 +72,14 @@ export function webhookRoute(where: string, polar: Pick<PolarSessions, 'invalida
             message: `${where} needs the raw request body to check the signature, but a body parser already consumed it. ${parsedHint}`,
           })
         case 'ok': {
-          const answer = await handleWebhook(polar, { rawBody: body.body, headers, secret, toleranceSec, now, maxBodyBytes })
+          const answer = await handleWebhook(polar, {
+            rawBody: body.body,
+            headers,
+            secret,
+            toleranceSec,
+            now,
+            maxBodyBytes,
+          })
           return respond(answer.status, answer.body)
         }
       }

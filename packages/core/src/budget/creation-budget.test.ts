@@ -20,7 +20,12 @@ const logs = captureLogs()
 const opened: PolarSessions[] = []
 
 function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
-  const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, logger: logs.logger, ...options })
+  const polar = createPolarSessions({
+    accessToken: fake.accessToken,
+    baseUrl: fake.url,
+    logger: logs.logger,
+    ...options,
+  })
   opened.push(polar)
   return polar
 }
@@ -62,7 +67,9 @@ describe('maxCreationsPerMinute', () => {
   it('sends at most the budget in a minute; the rest get 503 rate_limited with the seconds until a slot frees', async () => {
     clockAt(WINDOW_START + 10_000)
     const polar = sessions({ maxCreationsPerMinute: 5 })
-    const results = await Promise.all(USERS.slice(0, 8).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    const results = await Promise.all(
+      USERS.slice(0, 8).map((user) => outcome(polar.getSession({ externalCustomerId: user }))),
+    )
     expect(results.filter((r) => r === 'ok')).toHaveLength(5)
     expect(posts()).toBe(5)
     const refused = results.filter((r): r is PolarSessionError => r !== 'ok')
@@ -88,10 +95,14 @@ describe('maxCreationsPerMinute', () => {
     // next minute. Counting per clock minute would send 5 at :59 and 5 more at :01.
     clockAt(WINDOW_START + 59_000)
     const polar = sessions({ maxCreationsPerMinute: 5 })
-    const late = await Promise.all(USERS.slice(0, 5).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    const late = await Promise.all(
+      USERS.slice(0, 5).map((user) => outcome(polar.getSession({ externalCustomerId: user }))),
+    )
     expect(late).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
     clockAt(WINDOW_START + 61_000)
-    const early = await Promise.all(USERS.slice(5, 10).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    const early = await Promise.all(
+      USERS.slice(5, 10).map((user) => outcome(polar.getSession({ externalCustomerId: user }))),
+    )
     for (const result of early) expect(result).toMatchObject({ code: 'rate_limited', retryAfter: 58 })
     expect(posts()).toBe(5)
     clockAt(WINDOW_START + 119_000)
@@ -118,7 +129,9 @@ describe('maxCreationsPerMinute', () => {
     expect(attached.filter((r) => r === 'ok')).toHaveLength(5)
     const refusal = attached.find((r): r is PolarSessionError => r !== 'ok')
     expect(refusal?.message).toContain('attachBudgetShare')
-    const portal = await Promise.all(USERS.slice(20, 25).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+    const portal = await Promise.all(
+      USERS.slice(20, 25).map((user) => outcome(polar.getSession({ externalCustomerId: user }))),
+    )
     expect(portal).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
     expect(posts()).toBe(10)
   })
@@ -171,7 +184,9 @@ describe('after a quiet spell', () => {
     answered = 0
     concurrentBeforeFirstAnswer.length = 0
     fake.stats.reset()
-    await Promise.all(USERS.map((user) => polar.getSession({ externalCustomerId: user }, { minRemainingMs: 3_600_000 })))
+    await Promise.all(
+      USERS.map((user) => polar.getSession({ externalCustomerId: user }, { minRemainingMs: 3_600_000 })),
+    )
     expect(Math.max(...concurrentBeforeFirstAnswer)).toBeGreaterThan(1)
     fake.setLatency(0)
   })
@@ -187,11 +202,19 @@ describe("Polar's 429", () => {
     expect(first).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: 60 })
     expect(posts()).toBe(2)
 
-    for (const [offset, users] of [[1_000, USERS.slice(2, 12)], [30_000, USERS.slice(12, 22)], [59_000, USERS.slice(22, 32)]] as const) {
+    for (const [offset, users] of [
+      [1_000, USERS.slice(2, 12)],
+      [30_000, USERS.slice(12, 22)],
+      [59_000, USERS.slice(22, 32)],
+    ] as const) {
       clockAt(WINDOW_START + offset)
       const results = await Promise.all(users.map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
       for (const result of results) {
-        expect(result).toMatchObject({ code: 'rate_limited', status: 503, retryAfter: Math.ceil((60_000 - offset) / 1000) })
+        expect(result).toMatchObject({
+          code: 'rate_limited',
+          status: 503,
+          retryAfter: Math.ceil((60_000 - offset) / 1000),
+        })
       }
       expect(await polar.getSession({ externalCustomerId: USERS[0]! })).toBe(cached)
     }
@@ -231,7 +254,9 @@ describeRedis('a spent budget with redisStore', () => {
       const keysBefore = await keysWritten()
       const commandsBefore = store.stats.commands
 
-      const refused = await Promise.all(USERS.slice(3, 13).map((user) => outcome(polar.getSession({ externalCustomerId: user }))))
+      const refused = await Promise.all(
+        USERS.slice(3, 13).map((user) => outcome(polar.getSession({ externalCustomerId: user }))),
+      )
       for (const result of refused) expect(result).toMatchObject({ code: 'rate_limited', status: 503 })
       expect(posts()).toBe(2)
       // Each refused page view only looked for a stored session: a GET for it and one for its

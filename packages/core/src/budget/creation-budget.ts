@@ -136,7 +136,9 @@ export class CreationBudget {
     const waitMs =
       shared === null
         ? this.#local.take(limit)
-        : await shared.countInWindow(this.#countKey(), limit, BUDGET_WINDOW_MS, call).catch(() => this.#local.take(limit))
+        : await shared
+            .countInWindow(this.#countKey(), limit, BUDGET_WINDOW_MS, call)
+            .catch(() => this.#local.take(limit))
     if (waitMs > 0) {
       const until = Date.now() + waitMs
       // The whole budget spent is attach's share spent too (it is the smaller limit).

@@ -2,7 +2,13 @@ import type { PolarSessions } from '../create-polar-sessions.js'
 import type { PortalRouteOptions } from '../adapter/check-options.js'
 import { NO_STORE } from '../adapter/portal-answer.js'
 import { portalRoute } from '../adapter/portal-route.js'
-import { attachSession, sessionForRequest, type AttachedSession, type RequestFacts, type RequestSessionOptions } from '../adapter/request-session.js'
+import {
+  attachSession,
+  sessionForRequest,
+  type AttachedSession,
+  type RequestFacts,
+  type RequestSessionOptions,
+} from '../adapter/request-session.js'
 import { asPolarSessionError } from '../errors.js'
 
 /**
@@ -61,7 +67,11 @@ export function createPortalHandler(
   const route = portalRoute('createPortalHandler', polar, options)
   return async function polarPortalHandler(request) {
     try {
-      const answer = await route.answer(request, requestFacts(request, route.returnToParam), request.headers.get('accept'))
+      const answer = await route.answer(
+        request,
+        requestFacts(request, route.returnToParam),
+        request.headers.get('accept'),
+      )
       if (answer.kind === 'json') return Response.json(answer.body, { headers: { 'cache-control': NO_STORE } })
       return new Response(null, { status: 303, headers: { location: answer.location, 'cache-control': NO_STORE } })
     } catch (error) {

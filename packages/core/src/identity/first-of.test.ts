@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest'
 import { PolarSessionError } from '../errors.js'
-import type { Identify, IdentifyResult } from '../types.js'
+import type { IdentifyResult } from '../types.js'
 import { firstOf } from './first-of.js'
 import { fromUser } from './from-user.js'
 import { fromJwt } from './jwt.js'
@@ -13,7 +13,12 @@ const anonymous = (): IdentifyResult => null
 describe('firstOf', () => {
   it('returns the first identity, in order, without calling the rest', async () => {
     const third = vi.fn(() => ({ externalCustomerId: 'third' }))
-    const identify = firstOf(anonymous, () => undefined, async () => ({ externalCustomerId: 'second' }), third)
+    const identify = firstOf(
+      anonymous,
+      () => undefined,
+      async () => ({ externalCustomerId: 'second' }),
+      third,
+    )
     await expect(identify({})).resolves.toEqual({ externalCustomerId: 'second' })
     expect(third).not.toHaveBeenCalled()
   })
@@ -88,16 +93,23 @@ describe('firstOf(fromJwt, fromUser)', () => {
       headers: Record<string, string | undefined>
       user?: { id: string }
     }
-    const typed = firstOf(fromJwt({ secret: 'x'.repeat(32), algorithms: ['HS256'] }), fromUser((req: AppRequest) => req.user?.id))
+    const typed = firstOf(
+      fromJwt({ secret: 'x'.repeat(32), algorithms: ['HS256'] }),
+      fromUser((req: AppRequest) => req.user?.id),
+    )
     expectTypeOf(typed).toEqualTypeOf<IdentityResolver<AppRequest>>()
   })
 
   it('prefers a valid bearer token, falls back to the session user without one', async () => {
     const token = await sign({ sub: 'usr_api' }, secret, 'HS256')
-    await expect(identify({ headers: { authorization: `Bearer ${token}` }, user: { id: 'usr_session' } })).resolves.toEqual({
+    await expect(
+      identify({ headers: { authorization: `Bearer ${token}` }, user: { id: 'usr_session' } }),
+    ).resolves.toEqual({
       externalCustomerId: 'usr_api',
     })
-    await expect(identify({ headers: {}, user: { id: 'usr_session' } })).resolves.toEqual({ externalCustomerId: 'usr_session' })
+    await expect(identify({ headers: {}, user: { id: 'usr_session' } })).resolves.toEqual({
+      externalCustomerId: 'usr_session',
+    })
     await expect(identify({ headers: {} })).resolves.toBeNull()
   })
 
@@ -105,7 +117,9 @@ describe('firstOf(fromJwt, fromUser)', () => {
     const expired = await sign({ sub: 'usr_api' }, secret, 'HS256', { exp: nowSec() - 600 })
     const forged = await sign({ sub: 'usr_admin' }, await hmacSecret(), 'HS256')
     for (const token of [expired, forged]) {
-      await expect(identify({ headers: { authorization: `Bearer ${token}` }, user: { id: 'usr_session' } })).rejects.toMatchObject({
+      await expect(
+        identify({ headers: { authorization: `Bearer ${token}` }, user: { id: 'usr_session' } }),
+      ).rejects.toMatchObject({
         code: 'unauthenticated',
         status: 401,
       })

@@ -27,7 +27,9 @@ export function firstOf<Req>(...resolvers: ReadonlyArray<Identify<Req>>): Identi
   if (resolvers.length === 0) throw new TypeError('firstOf: pass at least one resolver')
   resolvers.forEach((resolver: unknown, index) => {
     if (typeof resolver !== 'function') {
-      throw new TypeError(`firstOf: resolver ${index + 1} is ${resolver === null ? 'null' : `a ${typeof resolver}`}, not a function`)
+      throw new TypeError(
+        `firstOf: resolver ${index + 1} is ${resolver === null ? 'null' : `a ${typeof resolver}`}, not a function`,
+      )
     }
   })
   const chain = [...resolvers]

@@ -16,7 +16,9 @@ describe('fromUser() defaults', () => {
 
   it('converts numeric and bigint ids to strings', async () => {
     await expect(identify({ user: { id: 42 } })).resolves.toEqual({ externalCustomerId: '42' })
-    await expect(identify({ user: { id: 9007199254740993n } })).resolves.toEqual({ externalCustomerId: '9007199254740993' })
+    await expect(identify({ user: { id: 9007199254740993n } })).resolves.toEqual({
+      externalCustomerId: '9007199254740993',
+    })
     await expect(identify({ user: { id: 0 } })).resolves.toEqual({ externalCustomerId: '0' })
   })
 
@@ -31,19 +33,33 @@ describe('fromUser() defaults', () => {
   })
 
   it('is anonymous when there is no user or no id', async () => {
-    for (const request of [{}, { user: null }, { user: {} }, { user: { id: null } }, { state: {} }, { state: { user: undefined } }, null, undefined, 'text']) {
+    for (const request of [
+      {},
+      { user: null },
+      { user: {} },
+      { user: { id: null } },
+      { state: {} },
+      { state: { user: undefined } },
+      null,
+      undefined,
+      'text',
+    ]) {
       await expect(identify(request)).resolves.toBeNull()
     }
   })
 
   it('does not validate the id format (the core does)', async () => {
     await expect(identify({ user: { id: '' } })).resolves.toEqual({ externalCustomerId: '' })
-    await expect(identify({ user: { id: 'x'.repeat(5000) } })).resolves.toEqual({ externalCustomerId: 'x'.repeat(5000) })
+    await expect(identify({ user: { id: 'x'.repeat(5000) } })).resolves.toEqual({
+      externalCustomerId: 'x'.repeat(5000),
+    })
   })
 
   it('throws a TypeError naming the path for an id of the wrong type', async () => {
     await expect(identify({ user: { id: { $oid: 'abc' } } })).rejects.toThrow(TypeError)
-    await expect(identify({ user: { id: { $oid: 'abc' } } })).rejects.toThrow(/"user.id" or "state.user.id" is an object; expected a string, number or bigint/)
+    await expect(identify({ user: { id: { $oid: 'abc' } } })).rejects.toThrow(
+      /"user.id" or "state.user.id" is an object; expected a string, number or bigint/,
+    )
     await expect(identify({ user: { id: ['a'] } })).rejects.toThrow(/is an array/)
     await expect(identify({ user: { id: true } })).rejects.toThrow(/is a boolean/)
     await expect(identify({ user: { id: Number.NaN } })).rejects.toThrow(/not a finite number/)
@@ -53,18 +69,26 @@ describe('fromUser() defaults', () => {
 describe('fromUser(path)', () => {
   it('follows a dotted path', async () => {
     const identify = fromUser('user.sub')
-    await expect(identify({ user: { sub: 'auth0|abc', id: 'other' } })).resolves.toEqual({ externalCustomerId: 'auth0|abc' })
+    await expect(identify({ user: { sub: 'auth0|abc', id: 'other' } })).resolves.toEqual({
+      externalCustomerId: 'auth0|abc',
+    })
     await expect(identify({ user: {} })).resolves.toBeNull()
   })
 
   it('follows an array path, whose keys may contain dots', async () => {
-    await expect(fromUser(['state', 'user', 'id'])({ state: { user: { id: 7 } } })).resolves.toEqual({ externalCustomerId: '7' })
+    await expect(fromUser(['state', 'user', 'id'])({ state: { user: { id: 7 } } })).resolves.toEqual({
+      externalCustomerId: '7',
+    })
     const namespaced = fromUser(['auth', 'https://example.com/user_id'])
-    await expect(namespaced({ auth: { 'https://example.com/user_id': 'u1' } })).resolves.toEqual({ externalCustomerId: 'u1' })
+    await expect(namespaced({ auth: { 'https://example.com/user_id': 'u1' } })).resolves.toEqual({
+      externalCustomerId: 'u1',
+    })
   })
 
   it('reads express-session and koa-session style sessions', async () => {
-    await expect(fromUser('session.userId')({ session: { userId: 'sess_user' } })).resolves.toEqual({ externalCustomerId: 'sess_user' })
+    await expect(fromUser('session.userId')({ session: { userId: 'sess_user' } })).resolves.toEqual({
+      externalCustomerId: 'sess_user',
+    })
     await expect(fromUser('session.userId')({ session: null })).resolves.toBeNull()
   })
 
@@ -135,19 +159,33 @@ describe('fromUser options', () => {
       name: 'Ada',
     })
     await expect(team({ user: { orgId: 'org_1' } })).resolves.toEqual({ externalCustomerId: 'org_1' })
-    const polarIds = fromUser('user.customerId', { as: 'customerId', member: (req: { user: { customerId: string; memberId: string } }) => req.user.memberId, memberAs: 'memberId' })
-    await expect(polarIds({ user: { customerId: 'c', memberId: 'm' } })).resolves.toEqual({ customerId: 'c', memberId: 'm' })
+    const polarIds = fromUser('user.customerId', {
+      as: 'customerId',
+      member: (req: { user: { customerId: string; memberId: string } }) => req.user.memberId,
+      memberAs: 'memberId',
+    })
+    await expect(polarIds({ user: { customerId: 'c', memberId: 'm' } })).resolves.toEqual({
+      customerId: 'c',
+      memberId: 'm',
+    })
   })
 
   it('keeps the default id source when only other options are given', async () => {
     const identify = fromUser({ email: 'user.email' })
-    await expect(identify({ user: { id: 'u', email: 'u@example.com' } })).resolves.toEqual({ externalCustomerId: 'u', email: 'u@example.com' })
-    await expect(fromUser(undefined, { as: 'customerId' })({ state: { user: { id: 'c' } } })).resolves.toEqual({ customerId: 'c' })
+    await expect(identify({ user: { id: 'u', email: 'u@example.com' } })).resolves.toEqual({
+      externalCustomerId: 'u',
+      email: 'u@example.com',
+    })
+    await expect(fromUser(undefined, { as: 'customerId' })({ state: { user: { id: 'c' } } })).resolves.toEqual({
+      customerId: 'c',
+    })
   })
 
   it('throws a TypeError for a non-string email or name', async () => {
     const identify = fromUser({ email: 'user.email' })
-    await expect(identify({ user: { id: 'u', email: 5 } })).rejects.toThrow(/"user.email" is a number; expected a string/)
+    await expect(identify({ user: { id: 'u', email: 5 } })).rejects.toThrow(
+      /"user.email" is a number; expected a string/,
+    )
   })
 
   it.each([
@@ -158,7 +196,11 @@ describe('fromUser options', () => {
     ['id twice', () => fromUser('user.id', { id: 'user.sub' } as never), /"id" is given twice/],
     ['options twice', () => fromUser({ id: 'user.id' } as never, {} as never), /either as the only argument/],
     ['bad member source', () => fromUser('user.id', { member: 5 as never }), /"member" must be a path/],
-    ['bad email path', () => fromUser('user.id', { email: 'user.__proto__' }), /"email" may not go through "__proto__"/],
+    [
+      'bad email path',
+      () => fromUser('user.id', { email: 'user.__proto__' }),
+      /"email" may not go through "__proto__"/,
+    ],
   ])('%s → TypeError', (_name, build, message) => {
     expect(build).toThrow(TypeError)
     expect(build).toThrow(message)

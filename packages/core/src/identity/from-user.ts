@@ -21,7 +21,9 @@ export type UserIdValue = string | number | bigint | null | undefined
 export type UserIdSource<Req> = UserPath | ((request: Req) => UserIdValue | Promise<UserIdValue>)
 
 /** Where an email or a name comes from: a path into the request, or a function of it. */
-export type UserTextSource<Req> = UserPath | ((request: Req) => string | null | undefined | Promise<string | null | undefined>)
+export type UserTextSource<Req> =
+  | UserPath
+  | ((request: Req) => string | null | undefined | Promise<string | null | undefined>)
 
 /** Options of {@link fromUser}. Every source is a {@link UserPath} or a function of the request. */
 export interface FromUserOptions<Req = unknown> {
@@ -194,7 +196,8 @@ export function fromUser<Req = unknown>(
 ): IdentityResolver<Req> {
   let options: FromUserOptions<Req>
   if (isOptionsObject<Req>(first)) {
-    if (second !== undefined) throw new TypeError('fromUser: pass options either as the only argument or after the id source')
+    if (second !== undefined)
+      throw new TypeError('fromUser: pass options either as the only argument or after the id source')
     options = first
   } else {
     if (second !== undefined && !isOptionsObject(second)) throw new TypeError('fromUser: options must be an object')

@@ -37,4 +37,3 @@ export function claimReader(payload: JWTPayload): ClaimReader {
     },
   }
 }
-

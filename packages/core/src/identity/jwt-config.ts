@@ -70,9 +70,22 @@ function checkStrings(name: string, value: unknown): string[] | undefined {
   return [...(items as string[])]
 }
 
-function checkNumber(name: string, value: unknown, fallback: number, min: number, max: number, integer: boolean): number {
+function checkNumber(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  integer: boolean,
+): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  ) {
     throw new TypeError(`fromJwt: "${name}" must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`)
   }
   return value
@@ -85,7 +98,8 @@ function checkKnownOptions(options: object): void {
 function keyKindOf(options: Record<string, unknown>): KeyKind {
   const given = (['secret', 'publicKey', 'jwksUrl'] as const).filter((name) => options[name] !== undefined)
   const [kind, second] = given
-  if (kind === undefined) throw new TypeError('fromJwt: pass exactly one of "secret", "publicKey" or "jwksUrl"; none was given')
+  if (kind === undefined)
+    throw new TypeError('fromJwt: pass exactly one of "secret", "publicKey" or "jwksUrl"; none was given')
   if (second !== undefined) {
     throw new TypeError(`fromJwt: pass exactly one of "secret", "publicKey" or "jwksUrl"; got ${given.join(' and ')}`)
   }
@@ -94,7 +108,14 @@ function keyKindOf(options: Record<string, unknown>): KeyKind {
 
 function remoteKeyResolver(options: Record<string, unknown>): JWTVerifyGetKey {
   const url = checkJwksUrl(options['jwksUrl'])
-  const timeoutDuration = checkNumber('jwksTimeoutMs', options['jwksTimeoutMs'], DEFAULT_JWKS_TIMEOUT_MS, 1, 60_000, true)
+  const timeoutDuration = checkNumber(
+    'jwksTimeoutMs',
+    options['jwksTimeoutMs'],
+    DEFAULT_JWKS_TIMEOUT_MS,
+    1,
+    60_000,
+    true,
+  )
   const fetchImpl = options['customFetch']
   if (fetchImpl !== undefined && typeof fetchImpl !== 'function') {
     throw new TypeError('fromJwt: "customFetch" must be a function with the signature of fetch')
@@ -151,7 +172,9 @@ export function resolveJwtConfig(input: unknown): JwtConfig {
 
   const cookie = options['cookie']
   if (cookie !== undefined && !isCookieName(cookie)) {
-    throw new TypeError('fromJwt: "cookie" must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~, no spaces, "=" or ";"')
+    throw new TypeError(
+      'fromJwt: "cookie" must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~, no spaces, "=" or ";"',
+    )
   }
   const from = options['from'] ?? (cookie === undefined ? 'header' : 'cookie')
   if (from !== 'header' && from !== 'cookie' && from !== 'either') {
@@ -192,11 +215,17 @@ export function resolveJwtConfig(input: unknown): JwtConfig {
     cookie: from === 'header' ? undefined : (cookie as string),
     key,
     verifyOptions,
-    maxTokenLength: checkNumber('maxTokenLength', options['maxTokenLength'], DEFAULT_MAX_TOKEN_LENGTH, 64, 65_536, true),
+    maxTokenLength: checkNumber(
+      'maxTokenLength',
+      options['maxTokenLength'],
+      DEFAULT_MAX_TOKEN_LENGTH,
+      64,
+      65_536,
+      true,
+    ),
     map: (map as JwtClaimsMapper | undefined) ?? defaultMap,
     anonymousOnInvalid: onInvalidToken === 'anonymous',
   }
 }
 
 const defaultMap: JwtClaimsMapper = (_payload, { claim }) => ({ externalCustomerId: claim('sub') })
-

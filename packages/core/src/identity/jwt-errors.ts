@@ -84,12 +84,13 @@ export function mapVerifyError(error: unknown): PolarSessionError {
   if (error instanceof errors.JWTExpired) {
     return invalidToken(error.claim === 'exp' ? 'The bearer token has expired.' : 'The bearer token is too old.', cause)
   }
-  if (error instanceof errors.JWTClaimValidationFailed) return invalidToken(claimMessage(error.claim, error.reason), cause)
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return invalidToken(claimMessage(error.claim, error.reason), cause)
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return invalidToken('The bearer token\'s signing algorithm ("alg" header) is not allowed.', cause)
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return invalidToken('The bearer token\'s signature verification failed.', cause)
+    return invalidToken("The bearer token's signature verification failed.", cause)
   }
   if (error instanceof errors.JWKSNoMatchingKey) {
     return invalidToken('No signing key matches the bearer token\'s "kid" and "alg" headers.', cause)

@@ -268,7 +268,10 @@ const cases: HostileCase[] = [
   {
     name: 'two Authorization headers (node string[])',
     verifier: () => rsaVerifier,
-    authorization: async () => [`Bearer ${await signRsa(good)}`, `Bearer ${await signRsa({ ...good, sub: 'usr_second' })}`],
+    authorization: async () => [
+      `Bearer ${await signRsa(good)}`,
+      `Bearer ${await signRsa({ ...good, sub: 'usr_second' })}`,
+    ],
     message: /exactly one bearer token/,
     secrets: [SUB, 'usr_second'],
   },
@@ -283,7 +286,9 @@ const cases: HostileCase[] = [
 describe('fromJwt: hostile tokens', () => {
   it.each(cases)('$name → 401', async ({ verifier, authorization, message, secrets = [] }) => {
     const value = await authorization()
-    const tokens = (Array.isArray(value) ? value : [value]).map((header) => header.replace(/^Bearer\s*/, '')).filter((t) => t !== '')
+    const tokens = (Array.isArray(value) ? value : [value])
+      .map((header) => header.replace(/^Bearer\s*/, ''))
+      .filter((t) => t !== '')
     await expectInvalidToken(verifier()(nodeReq({ authorization: value })), message, [...tokens, ...secrets])
   })
 
@@ -291,7 +296,10 @@ describe('fromJwt: hostile tokens', () => {
     for (const { verifier, authorization, message } of cases) {
       const value = await authorization()
       if (Array.isArray(value) || /[\u0000-\u001f]/.test(value)) continue // not representable in Headers
-      await expectInvalidToken(verifier()(new Request('http://127.0.0.1/', { headers: { authorization: value } })), message)
+      await expectInvalidToken(
+        verifier()(new Request('http://127.0.0.1/', { headers: { authorization: value } })),
+        message,
+      )
       await expectInvalidToken(verifier()({ request: { headers: { authorization: value } } }), message)
     }
   })
@@ -304,15 +312,25 @@ describe('fromJwt: hostile tokens', () => {
   })
 
   it('a well-formed token passes the same verifiers (the table fails for the right reasons)', async () => {
-    await expect(rsaVerifier(nodeReq({ authorization: `Bearer ${await signRsa(good)}` }))).resolves.toEqual({ externalCustomerId: SUB })
-    await expect(hsVerifier(nodeReq({ authorization: `Bearer ${await sign(good, secret, 'HS256')}` }))).resolves.toEqual({
+    await expect(rsaVerifier(nodeReq({ authorization: `Bearer ${await signRsa(good)}` }))).resolves.toEqual({
+      externalCustomerId: SUB,
+    })
+    await expect(
+      hsVerifier(nodeReq({ authorization: `Bearer ${await sign(good, secret, 'HS256')}` })),
+    ).resolves.toEqual({
       externalCustomerId: SUB,
     })
   })
 
   it('maxTokenLength applies before any parsing, and can be raised', async () => {
     const big = await signRsa({ ...good, pad: 'p'.repeat(9000) })
-    const roomy = fromJwt({ publicKey: rsa.pem, algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE, maxTokenLength: 16_384 })
+    const roomy = fromJwt({
+      publicKey: rsa.pem,
+      algorithms: ['RS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      maxTokenLength: 16_384,
+    })
     await expect(roomy(nodeReq({ authorization: `Bearer ${big}` }))).resolves.toEqual({ externalCustomerId: SUB })
     const tiny = fromJwt({ publicKey: rsa.pem, algorithms: ['RS256'], maxTokenLength: 64 })
     await expectInvalidToken(tiny(nodeReq({ authorization: `Bearer ${'a'.repeat(65)}` })), /longer than 64 characters/)
@@ -320,7 +338,11 @@ describe('fromJwt: hostile tokens', () => {
 
   it('an error cause keeps only the jose code and the claim name', async () => {
     const error = await expectInvalidToken(
-      rsaVerifier(nodeReq({ authorization: `Bearer ${await signRsa({ ...good, iss: 'https://evil.example', email: 'e@example.com' })}` })),
+      rsaVerifier(
+        nodeReq({
+          authorization: `Bearer ${await signRsa({ ...good, iss: 'https://evil.example', email: 'e@example.com' })}`,
+        }),
+      ),
       /"iss"/,
       ['e@example.com', 'evil.example'],
     )

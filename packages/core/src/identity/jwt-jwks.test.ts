@@ -77,9 +77,19 @@ describe('fromJwt with jwksUrl (loopback node:http server)', () => {
   })
 
   it('checks issuer and audience', async () => {
-    const identify = fromJwt({ jwksUrl: server.url, algorithms: ['RS256'], issuer: ISSUER, audience: 'https://api.example' })
-    await expect(identify(bearer(await tokenFor(rsa, 'u', { aud: 'https://api.example' })))).resolves.toEqual({ externalCustomerId: 'u' })
-    await expectInvalidToken(identify(bearer(await tokenFor(rsa, 'u', { aud: 'https://api.example', iss: 'https://evil.example/' }))), /"iss" claim/)
+    const identify = fromJwt({
+      jwksUrl: server.url,
+      algorithms: ['RS256'],
+      issuer: ISSUER,
+      audience: 'https://api.example',
+    })
+    await expect(identify(bearer(await tokenFor(rsa, 'u', { aud: 'https://api.example' })))).resolves.toEqual({
+      externalCustomerId: 'u',
+    })
+    await expectInvalidToken(
+      identify(bearer(await tokenFor(rsa, 'u', { aud: 'https://api.example', iss: 'https://evil.example/' }))),
+      /"iss" claim/,
+    )
     await expectInvalidToken(identify(bearer(await tokenFor(rsa, 'u'))), /no "aud" claim/)
   })
 
@@ -99,13 +109,22 @@ describe('fromJwt with jwksUrl (loopback node:http server)', () => {
   })
 
   it('a refused connection is a 503', async () => {
-    const identify = fromJwt({ jwksUrl: `http://127.0.0.1:${await closedPort()}/jwks`, algorithms: ['RS256'], issuer: ISSUER })
+    const identify = fromJwt({
+      jwksUrl: `http://127.0.0.1:${await closedPort()}/jwks`,
+      algorithms: ['RS256'],
+      issuer: ISSUER,
+    })
     await expectUnavailable(identify(bearer(await tokenFor(rsa, 'u'))))
   })
 
   it('onInvalidToken: "anonymous" does not hide an outage', async () => {
     server.respond = { status: 502, body: '' }
-    const identify = fromJwt({ jwksUrl: server.url, algorithms: ['RS256'], issuer: ISSUER, onInvalidToken: 'anonymous' })
+    const identify = fromJwt({
+      jwksUrl: server.url,
+      algorithms: ['RS256'],
+      issuer: ISSUER,
+      onInvalidToken: 'anonymous',
+    })
     await expectUnavailable(identify(bearer(await tokenFor(rsa, 'u'))))
     await expect(identify(bearer('garbage'))).resolves.toBeNull()
   })
@@ -125,9 +144,16 @@ describe('fromJwt with jwksUrl and customFetch', () => {
       calls.push(`${init.method} ${url}`)
       return new Response(JSON.stringify({ keys: [rsa.jwk] }), { headers: { 'content-type': 'application/json' } })
     }
-    const identify = fromJwt({ jwksUrl: 'https://keys.example/.well-known/jwks.json', algorithms: ['RS256'], issuer: ISSUER, customFetch })
+    const identify = fromJwt({
+      jwksUrl: 'https://keys.example/.well-known/jwks.json',
+      algorithms: ['RS256'],
+      issuer: ISSUER,
+      customFetch,
+    })
     for (let i = 0; i < 25; i++) {
-      await expect(identify(bearer(await tokenFor(rsa, `usr_${i}`)))).resolves.toEqual({ externalCustomerId: `usr_${i}` })
+      await expect(identify(bearer(await tokenFor(rsa, `usr_${i}`)))).resolves.toEqual({
+        externalCustomerId: `usr_${i}`,
+      })
     }
     expect(calls).toEqual(['GET https://keys.example/.well-known/jwks.json'])
   })
@@ -137,7 +163,13 @@ describe('fromJwt with jwksUrl and customFetch', () => {
       new Promise((_resolve, reject) => {
         init.signal.addEventListener('abort', () => reject(init.signal.reason))
       })
-    const identify = fromJwt({ jwksUrl: 'https://keys.example/jwks', algorithms: ['RS256'], issuer: ISSUER, customFetch: hang, jwksTimeoutMs: 50 })
+    const identify = fromJwt({
+      jwksUrl: 'https://keys.example/jwks',
+      algorithms: ['RS256'],
+      issuer: ISSUER,
+      customFetch: hang,
+      jwksTimeoutMs: 50,
+    })
     // Resolving at all shows the timeout fired: the fetch itself never settles.
     await expectUnavailable(identify(bearer(await tokenFor(rsa, 'u'))))
   })

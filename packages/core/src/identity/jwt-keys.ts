@@ -162,7 +162,9 @@ function fromKeyObject(key: KeyObject, jwkAlg?: string): PreparedPublicKey {
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
     if (bits < RSA_MIN_BITS) {
-      throw new TypeError(`fromJwt: "publicKey" is a ${bits}-bit RSA key; RSA keys must be ${RSA_MIN_BITS} bits or larger`)
+      throw new TypeError(
+        `fromJwt: "publicKey" is a ${bits}-bit RSA key; RSA keys must be ${RSA_MIN_BITS} bits or larger`,
+      )
     }
     prepared = { key, description: 'an RSA key', algorithms: RSA }
   } else if (type === 'ec') {
@@ -181,7 +183,9 @@ function fromKeyObject(key: KeyObject, jwkAlg?: string): PreparedPublicKey {
   }
   if (jwkAlg !== undefined) {
     if (!(prepared.algorithms as readonly string[]).includes(jwkAlg)) {
-      throw new TypeError(`fromJwt: the JWK's "alg" (${JSON.stringify(jwkAlg)}) cannot be used with ${prepared.description}`)
+      throw new TypeError(
+        `fromJwt: the JWK's "alg" (${JSON.stringify(jwkAlg)}) cannot be used with ${prepared.description}`,
+      )
     }
     return {
       ...prepared,
@@ -216,7 +220,8 @@ function fromCryptoKey(key: CryptoKey): PreparedPublicKey {
         throw new TypeError(`fromJwt: "publicKey" is an RSA key under ${RSA_MIN_BITS} bits`)
       }
       const alg = `${algorithm.name === 'RSA-PSS' ? 'PS' : 'RS'}${bits}`
-      if (!isAsymmetric(alg)) throw new TypeError(`fromJwt: "publicKey" uses an unsupported hash (${algorithm.hash?.name})`)
+      if (!isAsymmetric(alg))
+        throw new TypeError(`fromJwt: "publicKey" uses an unsupported hash (${algorithm.hash?.name})`)
       return { key, description: `a ${algorithm.name} ${algorithm.hash?.name} CryptoKey`, algorithms: [alg] }
     }
     case 'ECDSA': {

@@ -33,7 +33,9 @@ afterAll(async () => {
   await fake.close()
 })
 
-const validId = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s) && s.isWellFormed())
+const validId = fc
+  .string({ minLength: 1, maxLength: 40 })
+  .filter((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s) && s.isWellFormed())
 const invalidId = fc.oneof(
   fc.constant(''),
   fc.string({ minLength: 1, maxLength: 10 }).map((s) => `${s}\u0000`),
@@ -44,16 +46,22 @@ const invalidId = fc.oneof(
 describe('fromJwt + getSession properties', () => {
   it('each request gets the session of its own sub, whatever the interleaving', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(validId, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { minLength: 1, maxLength: 12 }), async (subs, picks) => {
-        const requests = picks.map((pick) => subs[pick % subs.length]!)
-        const tokens = await Promise.all(
-          requests.map((sub) => sign({ sub, email: `u${Buffer.from(sub).toString('hex').slice(0, 40)}@acme.dev` }, secret, 'HS256')),
-        )
-        const sessions = await Promise.all(tokens.map((token) => polar.resolve(bearer(token))))
-        for (const [i, session] of sessions.entries()) {
-          expect(session?.customer.externalId).toBe(requests[i])
-        }
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(validId, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+        async (subs, picks) => {
+          const requests = picks.map((pick) => subs[pick % subs.length]!)
+          const tokens = await Promise.all(
+            requests.map((sub) =>
+              sign({ sub, email: `u${Buffer.from(sub).toString('hex').slice(0, 40)}@acme.dev` }, secret, 'HS256'),
+            ),
+          )
+          const sessions = await Promise.all(tokens.map((token) => polar.resolve(bearer(token))))
+          for (const [i, session] of sessions.entries()) {
+            expect(session?.customer.externalId).toBe(requests[i])
+          }
+        },
+      ),
       { numRuns: 150 },
     )
   })
@@ -63,7 +71,10 @@ describe('fromJwt + getSession properties', () => {
       fc.asyncProperty(invalidId, async (sub) => {
         const before = fake.stats.total
         const token = await sign({ sub, email: 'bad@example.com' }, secret, 'HS256')
-        const error = await polar.resolve(bearer(token)).then(() => null, (e: unknown) => e)
+        const error = await polar.resolve(bearer(token)).then(
+          () => null,
+          (e: unknown) => e,
+        )
         expect(error).toBeInstanceOf(PolarSessionError)
         expect((error as PolarSessionError).code).toBe('invalid_identity')
         expect(fake.stats.total).toBe(before)

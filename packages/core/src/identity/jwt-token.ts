@@ -63,4 +63,3 @@ export function checkTokenShape(token: string, maxLength: number): void {
   }
   throw invalidToken('The bearer token is malformed: a JWT is three base64url segments separated by dots.')
 }
-

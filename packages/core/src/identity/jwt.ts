@@ -86,4 +86,3 @@ export function fromJwt(options: FromJwtOptions): IdentityResolver<HttpRequestLi
     }
   }
 }
-

@@ -9,7 +9,9 @@ describe('readHeader', () => {
   })
 
   it('joins several values the way Headers.get does (", "), and cookies with "; "', () => {
-    expect(readHeader({ headers: { authorization: ['Bearer a', 'Bearer b'] } }, 'authorization')).toBe('Bearer a, Bearer b')
+    expect(readHeader({ headers: { authorization: ['Bearer a', 'Bearer b'] } }, 'authorization')).toBe(
+      'Bearer a, Bearer b',
+    )
     expect(readHeader({ headers: { cookie: ['a=1', 'b=2'] } }, 'cookie')).toBe('a=1; b=2')
   })
 

@@ -55,7 +55,9 @@ async function fail(
 
 describe('422 from Polar', () => {
   it('unknown external customer → customer_not_found 404, mentions createCustomer', async () => {
-    const { error } = await fail(json(422, polarValidation(['body', 'external_customer_id'], 'Customer does not exist.', EXTERNAL_ID)))
+    const { error } = await fail(
+      json(422, polarValidation(['body', 'external_customer_id'], 'Customer does not exist.', EXTERNAL_ID)),
+    )
     expect(error).toMatchObject({ code: 'customer_not_found', status: 404, expose: true })
     expect(error.message).toContain('no customer with this external id in the organization of the access token')
     expect(error.message).toContain('createCustomer')
@@ -89,7 +91,9 @@ describe('422 from Polar', () => {
   })
 
   it('team customer without member → member_required 400 telling to pass memberId or externalMemberId', async () => {
-    const { error } = await fail(json(422, polarValidation(['body', 'member_id'], 'member_id is required for team customers.', null)))
+    const { error } = await fail(
+      json(422, polarValidation(['body', 'member_id'], 'member_id is required for team customers.', null)),
+    )
     expect(error).toMatchObject({ code: 'member_required', status: 400, expose: true })
     expect(error.message).toContain('memberId or externalMemberId')
   })
@@ -99,8 +103,18 @@ describe('422 from Polar', () => {
       json(422, {
         error: 'RequestValidationError',
         detail: [
-          { type: 'uuid_version', loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'], msg: 'UUID version 4 expected, got not-a-uuid-secret', input: 'not-a-uuid-secret' },
-          { type: 'missing', loc: ['body', 'CustomerSessionCustomerExternalIDCreate', 'external_customer_id'], msg: 'Field required', input: { customer_id: 'not-a-uuid-secret' } },
+          {
+            type: 'uuid_version',
+            loc: ['body', 'CustomerSessionCustomerIDCreate', 'customer_id'],
+            msg: 'UUID version 4 expected, got not-a-uuid-secret',
+            input: 'not-a-uuid-secret',
+          },
+          {
+            type: 'missing',
+            loc: ['body', 'CustomerSessionCustomerExternalIDCreate', 'external_customer_id'],
+            msg: 'Field required',
+            input: { customer_id: 'not-a-uuid-secret' },
+          },
         ],
       }),
       { customerId: 'not-a-uuid-secret' },
@@ -120,7 +134,9 @@ describe('422 from Polar', () => {
 
 describe('other statuses', () => {
   it('409 → ambiguous_customer 409', async () => {
-    const { error } = await fail(json(409, { error: 'AmbiguousExternalCustomerID', detail: `Several customers have external id ${EXTERNAL_ID}` }))
+    const { error } = await fail(
+      json(409, { error: 'AmbiguousExternalCustomerID', detail: `Several customers have external id ${EXTERNAL_ID}` }),
+    )
     expect(error).toMatchObject({ code: 'ambiguous_customer', status: 409, expose: true })
     expect(error.message).toContain('several organizations')
   })
@@ -133,7 +149,11 @@ describe('other statuses', () => {
       json(401, INVALID_TOKEN, { 'www-authenticate': 'Bearer realm="polar", error="invalid_token"' }),
       undefined,
       // The real origin is in the message; the request still goes to the local server.
-      { environment, fetch: (_url, init) => globalThis.fetch(`${server.url}/v1/customer-sessions/`, init) , baseUrl: origin },
+      {
+        environment,
+        fetch: (_url, init) => globalThis.fetch(`${server.url}/v1/customer-sessions/`, init),
+        baseUrl: origin,
+      },
     )
     expect(error).toMatchObject({ code: 'polar_unauthorized', status: 500, expose: false })
     expect(error.message).toContain('invalid, expired, revoked, or from the other environment')
@@ -158,7 +178,10 @@ describe('other statuses', () => {
 
   it('403 → polar_forbidden 500 naming customer_sessions:write', async () => {
     const { error } = await fail(
-      json(403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.' }),
+      json(403, {
+        error: 'insufficient_scope',
+        error_description: 'The request requires higher privileges than provided by the access token.',
+      }),
     )
     expect(error).toMatchObject({ code: 'polar_forbidden', status: 500 })
     expect(error.message).toContain('customer_sessions:write')

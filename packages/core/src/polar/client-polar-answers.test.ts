@@ -53,7 +53,9 @@ describe("Polar's answers, mapped", () => {
     const personal = fake.addAccessToken({ kind: 'personal' })
     fake.fail({ kind: 'status', status: 500 }, { times: 4 })
     expect(await failure({ customerId }, personal)).toMatchObject({ code: 'polar_unavailable', status: 502 })
-    const session = await createPolarClient(testOptions(fake, { accessToken: personal })).createCustomerSession({ customerId })
+    const session = await createPolarClient(testOptions(fake, { accessToken: personal })).createCustomerSession({
+      customerId,
+    })
     expect(session.customerId).toBe(customerId)
   })
 })

@@ -41,7 +41,6 @@ function sequence(...values: number[]): () => number {
   return () => values[i++] ?? 0
 }
 
-
 describe('429', () => {
   it('waits retry-after, then succeeds; logs the retry at warn without secrets', async () => {
     server.enqueue(empty(429, { 'retry-after': '2' }), json(201, sessionJson()))
@@ -162,7 +161,12 @@ describe('5xx', () => {
     const options = testOptions(server, { maxAttempts: 2 })
     const error = await rejection(createPolarClient(options).createCustomerSession(INPUT))
     expect(options.sleeps).toEqual([1000])
-    expect(error).toMatchObject({ code: 'polar_unavailable', status: 503, retryAfter: 7, headers: { 'Retry-After': '7' } })
+    expect(error).toMatchObject({
+      code: 'polar_unavailable',
+      status: 503,
+      retryAfter: 7,
+      headers: { 'Retry-After': '7' },
+    })
   })
 
   it('a 503 retry-after beyond maxRetryAfterMs stops at once with retryAfter', async () => {
@@ -269,7 +273,9 @@ describe('timeouts and network errors', () => {
     const closed = await startServer()
     const url = closed.url
     await closed.close()
-    const refused = await rejection(createPolarClient(testOptions({ url }, { maxAttempts: 2 })).createCustomerSession(INPUT))
+    const refused = await rejection(
+      createPolarClient(testOptions({ url }, { maxAttempts: 2 })).createCustomerSession(INPUT),
+    )
     expect(refused).toMatchObject({ code: 'polar_unavailable', status: 503 })
     expect((refused as Error).message).toContain('ECONNREFUSED')
   })
@@ -288,7 +294,13 @@ describe('deadline', () => {
 
   it('clamps attempt timeouts to the deadline against a hanging server', async () => {
     server.fallback = hang()
-    const options = testOptions(server, { timeoutMs: 50, deadlineMs: 120, maxAttempts: 10, random: () => 0, sleep: defaultSleep })
+    const options = testOptions(server, {
+      timeoutMs: 50,
+      deadlineMs: 120,
+      maxAttempts: 10,
+      random: () => 0,
+      sleep: defaultSleep,
+    })
     const error = await rejection(createPolarClient(options).createCustomerSession(INPUT))
     expect(server.requests.length).toBeGreaterThanOrEqual(2)
     expect(server.requests.length).toBeLessThanOrEqual(3)
@@ -329,7 +341,9 @@ describe('external abort', () => {
 
   it('an already-aborted signal sends nothing', async () => {
     const reason = new Error('already')
-    const error = await rejection(createPolarClient(testOptions(server)).createCustomerSession(INPUT, { signal: AbortSignal.abort(reason) }))
+    const error = await rejection(
+      createPolarClient(testOptions(server)).createCustomerSession(INPUT, { signal: AbortSignal.abort(reason) }),
+    )
     expect(error).toBe(reason)
     expect(server.requests).toHaveLength(0)
   })
@@ -370,7 +384,9 @@ describe('timers', () => {
     const timers = trackTimers(3000)
     const controller = new AbortController()
     const pending = rejection(
-      createPolarClient(testOptions(server, { sleep: defaultSleep })).createCustomerSession(INPUT, { signal: controller.signal }),
+      createPolarClient(testOptions(server, { sleep: defaultSleep })).createCustomerSession(INPUT, {
+        signal: controller.signal,
+      }),
     )
     await vi.waitFor(() => expect(timers.created.size).toBe(1))
     controller.abort()

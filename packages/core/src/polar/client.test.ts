@@ -78,9 +78,17 @@ describe('createCustomerSession: success', () => {
   it('sends customer_id, member_id and return_url only when given', async () => {
     server.enqueue(json(201, sessionJson()), json(201, sessionJson()), json(201, sessionJson()))
     const client = createPolarClient(testOptions(server))
-    await client.createCustomerSession({ customerId: CUSTOMER_UUID, memberId: MEMBER_UUID, returnUrl: 'https://app.example.com/a' })
+    await client.createCustomerSession({
+      customerId: CUSTOMER_UUID,
+      memberId: MEMBER_UUID,
+      returnUrl: 'https://app.example.com/a',
+    })
     await client.createCustomerSession({ externalCustomerId: EXTERNAL_ID, externalMemberId: 'mem_1', returnUrl: null })
-    await client.createCustomerSession({ customerId: CUSTOMER_UUID, externalCustomerId: undefined, memberId: undefined })
+    await client.createCustomerSession({
+      customerId: CUSTOMER_UUID,
+      externalCustomerId: undefined,
+      memberId: undefined,
+    })
     expect(server.requests.map((r) => JSON.parse(r.body))).toEqual([
       { customer_id: CUSTOMER_UUID, member_id: MEMBER_UUID, return_url: 'https://app.example.com/a' },
       { external_customer_id: EXTERNAL_ID, external_member_id: 'mem_1' },
@@ -91,7 +99,9 @@ describe('createCustomerSession: success', () => {
   it('accepts member session tokens (polar_mst_) and team customers without email or external_id', async () => {
     const team = customerJson({ type: 'team', email: null })
     delete team['external_id']
-    server.enqueue(json(201, sessionJson({ token: 'polar_mst_abcDEF123', customer: team, modified_at: '2026-08-22T10:00:01Z' })))
+    server.enqueue(
+      json(201, sessionJson({ token: 'polar_mst_abcDEF123', customer: team, modified_at: '2026-08-22T10:00:01Z' })),
+    )
     const client = createPolarClient(testOptions(server))
     const session = await client.createCustomerSession({ customerId: CUSTOMER_UUID, memberId: MEMBER_UUID })
     expect(session.token).toBe('polar_mst_abcDEF123')
@@ -111,7 +121,9 @@ describe('createCustomerSession: success', () => {
 
   it('joins the base URL with or without a trailing slash, keeping a path prefix', async () => {
     server.enqueue(json(201, sessionJson()), json(201, sessionJson()))
-    await createPolarClient(testOptions(server, { baseUrl: `${server.url}/` })).createCustomerSession({ customerId: CUSTOMER_UUID })
+    await createPolarClient(testOptions(server, { baseUrl: `${server.url}/` })).createCustomerSession({
+      customerId: CUSTOMER_UUID,
+    })
     await createPolarClient(testOptions(server, { baseUrl: `${server.url}/proxy/polar//` })).createCustomerSession({
       customerId: CUSTOMER_UUID,
     })
@@ -121,7 +133,9 @@ describe('createCustomerSession: success', () => {
   it('rejects identities that are not exactly one customer id and at most one member id, without a request', async () => {
     const client = createPolarClient(testOptions(server))
     const neither = await rejection(client.createCustomerSession({}))
-    const both = await rejection(client.createCustomerSession({ customerId: CUSTOMER_UUID, externalCustomerId: EXTERNAL_ID }))
+    const both = await rejection(
+      client.createCustomerSession({ customerId: CUSTOMER_UUID, externalCustomerId: EXTERNAL_ID }),
+    )
     const members = await rejection(
       client.createCustomerSession({ externalCustomerId: EXTERNAL_ID, memberId: MEMBER_UUID, externalMemberId: 'm' }),
     )
@@ -132,7 +146,6 @@ describe('createCustomerSession: success', () => {
     }
     expect(server.requests).toHaveLength(0)
   })
-
 })
 
 describe('createCustomer', () => {
@@ -156,10 +169,19 @@ describe('createCustomer', () => {
     server.enqueue(
       json(422, {
         error: 'PolarRequestValidationError',
-        detail: [{ type: 'value_error', loc: ['body', 'external_id'], msg: 'A customer with this external ID already exists.', input: EXTERNAL_ID }],
+        detail: [
+          {
+            type: 'value_error',
+            loc: ['body', 'external_id'],
+            msg: 'A customer with this external ID already exists.',
+            input: EXTERNAL_ID,
+          },
+        ],
       }),
     )
-    const error = await rejection(createPolarClient(testOptions(server)).createCustomer({ externalId: EXTERNAL_ID, email: EMAIL }))
+    const error = await rejection(
+      createPolarClient(testOptions(server)).createCustomer({ externalId: EXTERNAL_ID, email: EMAIL }),
+    )
     expect(error).toMatchObject({ code: 'polar_rejected', status: 500 })
     expect((error as Error).message).toContain('body.external_id (value_error)')
     expect((error as Error).message).not.toContain(EXTERNAL_ID)
@@ -171,8 +193,15 @@ describe('createCustomer', () => {
   })
 
   it('names the customers:write scope on 403', async () => {
-    server.enqueue(json(403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.' }))
-    const error = await rejection(createPolarClient(testOptions(server)).createCustomer({ externalId: EXTERNAL_ID, email: EMAIL }))
+    server.enqueue(
+      json(403, {
+        error: 'insufficient_scope',
+        error_description: 'The request requires higher privileges than provided by the access token.',
+      }),
+    )
+    const error = await rejection(
+      createPolarClient(testOptions(server)).createCustomer({ externalId: EXTERNAL_ID, email: EMAIL }),
+    )
     expect(error).toMatchObject({ code: 'polar_forbidden', status: 500 })
     expect((error as Error).message).toContain('customers:write')
   })

@@ -29,7 +29,11 @@ import { sanitizeUserAgent } from './user-agent.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 4
 
-const SESSION_ROUTE = { path: '/v1/customer-sessions/', operation: 'createCustomerSession', scope: 'customer_sessions:write' } as const
+const SESSION_ROUTE = {
+  path: '/v1/customer-sessions/',
+  operation: 'createCustomerSession',
+  scope: 'customer_sessions:write',
+} as const
 const CUSTOMER_ROUTE = { path: '/v1/customers/', operation: 'createCustomer', scope: 'customers:write' } as const
 type Route = typeof SESSION_ROUTE | typeof CUSTOMER_ROUTE
 
@@ -152,9 +156,13 @@ function parseCustomerBody(text: string): PolarCustomer {
   try {
     json = JSON.parse(text)
   } catch {
-    throw new PolarSessionError('polar_unavailable', 'Polar answered POST /v1/customers/ with a body that is not JSON.', {
-      status: 502,
-    })
+    throw new PolarSessionError(
+      'polar_unavailable',
+      'Polar answered POST /v1/customers/ with a body that is not JSON.',
+      {
+        status: 502,
+      },
+    )
   }
   return parseCustomer(json)
 }
@@ -195,7 +203,9 @@ function execute<T>(
   call: CallOptions,
   byExternalId: boolean,
 ): Promise<T> {
-  return config.observer.call(route.path, (observed) => attempts(config, route, body, parse, call, byExternalId, observed))
+  return config.observer.call(route.path, (observed) =>
+    attempts(config, route, body, parse, call, byExternalId, observed),
+  )
 }
 
 /** One call: its attempts, each reported to `observed`. */
@@ -241,7 +251,12 @@ async function attempts<T>(
 
     let failure: RetryableFailure
     if (outcome.kind === 'response') {
-      safeLog(config.logger, 'debug', { route: ctx.route, attempt, status: outcome.status, durationMs }, 'polar answered')
+      safeLog(
+        config.logger,
+        'debug',
+        { route: ctx.route, attempt, status: outcome.status, durationMs },
+        'polar answered',
+      )
       if (outcome.status >= 200 && outcome.status < 300) {
         // A malformed success is not retried: Polar (or whatever answers) would say the same again.
         let parsed: T
@@ -266,7 +281,8 @@ async function attempts<T>(
     } else {
       observed.attempt(exactMs, null, 'network_error')
       const code = networkErrorCode(outcome.error)
-      failure = code === undefined ? { kind: 'network', error: outcome.error } : { kind: 'network', error: outcome.error, code }
+      failure =
+        code === undefined ? { kind: 'network', error: outcome.error } : { kind: 'network', error: outcome.error, code }
     }
 
     if (attempt >= config.maxAttempts) throw unavailableError(ctx, failure, info(attempt, 'attempts'))

@@ -18,7 +18,5 @@ export interface RequestContext {
 
 /** `production (https://api.polar.sh)`, `sandbox (…)`, or `the custom base URL https://…`. */
 export function describeTarget(ctx: RequestContext): string {
-  return ctx.environment === 'custom'
-    ? `the custom base URL ${ctx.origin}`
-    : `${ctx.environment} (${ctx.origin})`
+  return ctx.environment === 'custom' ? `the custom base URL ${ctx.origin}` : `${ctx.environment} (${ctx.origin})`
 }

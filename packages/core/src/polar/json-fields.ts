@@ -61,12 +61,7 @@ export function readString(obj: JsonObject, key: string, prefix: string): string
  * A string or null. With `optional`, a missing key reads as null (fields Polar's schema marks
  * as not required).
  */
-export function readNullableString(
-  obj: JsonObject,
-  key: string,
-  prefix: string,
-  optional = false,
-): string | null {
+export function readNullableString(obj: JsonObject, key: string, prefix: string, optional = false): string | null {
   if (optional && !Object.hasOwn(obj, key)) return null
   const value = field(obj, key, prefix)
   if (value === null || typeof value === 'string') return value
@@ -84,7 +79,10 @@ export function readBoolean(obj: JsonObject, key: string, prefix: string): boole
 export function readDate(obj: JsonObject, key: string, prefix: string): Date {
   const value = field(obj, key, prefix)
   if (typeof value !== 'string') {
-    throw new MalformedFieldError(pathOf(prefix, key), `is not an ISO-8601 date-time string (got ${describeType(value)})`)
+    throw new MalformedFieldError(
+      pathOf(prefix, key),
+      `is not an ISO-8601 date-time string (got ${describeType(value)})`,
+    )
   }
   const date = parseIsoDateTime(value)
   if (date === null) throw new MalformedFieldError(pathOf(prefix, key), 'is not a valid ISO-8601 date-time')

@@ -101,11 +101,15 @@ export function classifyResponse(
 ): ResponseVerdict {
   if (status === 429) {
     const retryAfterSec = parseRetryAfter(headers.get('retry-after'), now)
-    return retryAfterSec === undefined ? { kind: 'rate_limited', status } : { kind: 'rate_limited', status, retryAfterSec }
+    return retryAfterSec === undefined
+      ? { kind: 'rate_limited', status }
+      : { kind: 'rate_limited', status, retryAfterSec }
   }
   if (status === 500 || status === 502 || status === 503 || status === 504) {
     const retryAfterSec = parseRetryAfter(headers.get('retry-after'), now)
-    return retryAfterSec === undefined ? { kind: 'server_error', status } : { kind: 'server_error', status, retryAfterSec }
+    return retryAfterSec === undefined
+      ? { kind: 'server_error', status }
+      : { kind: 'server_error', status, retryAfterSec }
   }
   const parsed = parseErrorBody(body)
   return { kind: 'fatal', error: fatalError(ctx, status, parsed) }
@@ -126,11 +130,10 @@ function fatalError(ctx: RequestContext, status: number, parsed: ParsedBody | un
       ctx.operation === 'createCustomer'
         ? ' A customer with this external id or email may already exist in the organization.'
         : ' This is a bug in polar-session or an invalid option (e.g. a memberId that is not a UUID v4, or a return URL that is not http(s)).'
-    return new PolarSessionError(
-      'polar_rejected',
-      `Polar rejected ${ctx.route} (${what}): ${issues}.${hint}`,
-      { status: 500, cause },
-    )
+    return new PolarSessionError('polar_rejected', `Polar rejected ${ctx.route} (${what}): ${issues}.${hint}`, {
+      status: 500,
+      cause,
+    })
   }
   if (status === 401) {
     const kind =
@@ -148,7 +151,9 @@ function fatalError(ctx: RequestContext, status: number, parsed: ParsedBody | un
       'polar_forbidden',
       `Polar refused ${ctx.route} (${what}) at ${target}: the access token lacks the \`${ctx.scope}\` scope. ` +
         `Create an organization access token with \`${ctx.scope}\`` +
-        (ctx.scope === 'customers:write' ? ' (needed for createCustomer).' : ' (and `customers:write` if createCustomer is on).'),
+        (ctx.scope === 'customers:write'
+          ? ' (needed for createCustomer).'
+          : ' (and `customers:write` if createCustomer is on).'),
       { status: 500, cause },
     )
   }
@@ -164,19 +169,14 @@ function fatalError(ctx: RequestContext, status: number, parsed: ParsedBody | un
   }
   if (status >= 400 && status < 500) {
     const hint =
-      status === 404
-        ? ` Check the base URL (${target}): it must be the API root, e.g. https://api.polar.sh.`
-        : ''
-    return new PolarSessionError(
-      'polar_rejected',
-      `Polar rejected ${ctx.route} (${what}).${hint}`,
-      { status: 500, cause },
-    )
+      status === 404 ? ` Check the base URL (${target}): it must be the API root, e.g. https://api.polar.sh.` : ''
+    return new PolarSessionError('polar_rejected', `Polar rejected ${ctx.route} (${what}).${hint}`, {
+      status: 500,
+      cause,
+    })
   }
   const hint =
-    status >= 300 && status < 400
-      ? ' Redirects are not followed: check the base URL (https, host, path).'
-      : ''
+    status >= 300 && status < 400 ? ' Redirects are not followed: check the base URL (https, host, path).' : ''
   return new PolarSessionError(
     'polar_unavailable',
     `Polar answered ${ctx.route} with an unexpected HTTP ${status} at ${target}.${hint}`,
@@ -296,7 +296,11 @@ export function rateLimitedError(
  * nothing in the answer says why. A session request by external id with a personal token that
  * got 500 on every attempt is that case far more often than an outage, so say so, and name the fix.
  */
-function ambiguousPersonalTokenError(ctx: RequestContext, failure: RetryableFailure, info: GiveUpInfo): PolarSessionError | undefined {
+function ambiguousPersonalTokenError(
+  ctx: RequestContext,
+  failure: RetryableFailure,
+  info: GiveUpInfo,
+): PolarSessionError | undefined {
   if (failure.kind !== 'server_error' || failure.status !== 500) return undefined
   if (ctx.operation !== 'createCustomerSession' || ctx.tokenKind !== 'personal' || !ctx.byExternalId) return undefined
   return new PolarSessionError(

@@ -28,7 +28,8 @@ export function readCustomer(value: unknown, prefix: string): PolarCustomer {
     id: readString(value, 'id', prefix),
     type,
     // Required for individuals; nullable and optional for teams.
-    email: type === 'individual' ? readString(value, 'email', prefix) : readNullableString(value, 'email', prefix, true),
+    email:
+      type === 'individual' ? readString(value, 'email', prefix) : readNullableString(value, 'email', prefix, true),
     emailVerified: readBoolean(value, 'email_verified', prefix),
     name: readNullableString(value, 'name', prefix),
     // Not in the schema's `required` list: a missing external_id reads as null.

@@ -15,7 +15,10 @@ afterEach(() => {
 afterAll(() => fake.close())
 
 async function failure(promise: Promise<unknown>): Promise<PolarSessionError> {
-  const error: unknown = await promise.then(() => new Error('expected a rejection'), (e: unknown) => e)
+  const error: unknown = await promise.then(
+    () => new Error('expected a rejection'),
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(PolarSessionError)
   return error as PolarSessionError
 }
@@ -31,12 +34,15 @@ describe('circuit breaker', () => {
     })
     fake.fail({ kind: 'status', status: 503 }, { rate: 1 })
     fake.stats.reset()
-    for (let i = 0; i < 3; i++) expect((await failure(polar.getSession({ externalCustomerId: `cb_${i}` }))).code).toBe('polar_unavailable')
+    for (let i = 0; i < 3; i++)
+      expect((await failure(polar.getSession({ externalCustomerId: `cb_${i}` }))).code).toBe('polar_unavailable')
     const upstreamWhileClosed = fake.stats.total
     expect(upstreamWhileClosed).toBeGreaterThanOrEqual(3)
 
     // Open: 20 more requests cost Polar nothing and say when to come back.
-    const fast = await Promise.all(Array.from({ length: 20 }, (_, i) => failure(polar.getSession({ externalCustomerId: `cb_${i % 10}` }))))
+    const fast = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => failure(polar.getSession({ externalCustomerId: `cb_${i % 10}` }))),
+    )
     for (const error of fast) {
       expect([error.code, error.status]).toEqual(['polar_unavailable', 503])
       expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1)
@@ -81,13 +87,21 @@ describe('circuit breaker', () => {
   })
 
   it('definite answers (404) never open it', async () => {
-    const polar = createPolarSessions({ accessToken: fake.accessToken, baseUrl: fake.url, circuitBreaker: { failureThreshold: 1 }, notFoundTtlMs: 0 })
-    for (let i = 0; i < 3; i++) expect((await failure(polar.getSession({ externalCustomerId: 'nobody' }))).code).toBe('customer_not_found')
+    const polar = createPolarSessions({
+      accessToken: fake.accessToken,
+      baseUrl: fake.url,
+      circuitBreaker: { failureThreshold: 1 },
+      notFoundTtlMs: 0,
+    })
+    for (let i = 0; i < 3; i++)
+      expect((await failure(polar.getSession({ externalCustomerId: 'nobody' }))).code).toBe('customer_not_found')
     expect((await polar.getSession({ externalCustomerId: 'cb_8' })).customer.externalId).toBe('cb_8')
     await polar.close()
   })
 
   it('rejects bad options', () => {
-    expect(() => createPolarSessions({ accessToken: 'polar_oat_x', circuitBreaker: { failureThreshold: 0 } })).toThrow(/failureThreshold/)
+    expect(() => createPolarSessions({ accessToken: 'polar_oat_x', circuitBreaker: { failureThreshold: 0 } })).toThrow(
+      /failureThreshold/,
+    )
   })
 })

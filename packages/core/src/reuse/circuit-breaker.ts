@@ -36,15 +36,24 @@ export class CircuitBreaker {
   #openUntil = 0
 
   constructor(options: CircuitBreakerOptions, logger: Logger) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('createPolarSessions: circuitBreaker must be an object.')
-    rejectUnknownKeys('createPolarSessions: circuitBreaker', options, ['failureThreshold', 'cooldownMs', 'maxCooldownMs'], {
-      threshold: 'failureThreshold',
-      cooldown: 'cooldownMs',
-      resetTimeout: 'cooldownMs',
-    })
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('createPolarSessions: circuitBreaker must be an object.')
+    rejectUnknownKeys(
+      'createPolarSessions: circuitBreaker',
+      options,
+      ['failureThreshold', 'cooldownMs', 'maxCooldownMs'],
+      {
+        threshold: 'failureThreshold',
+        cooldown: 'cooldownMs',
+        resetTimeout: 'cooldownMs',
+      },
+    )
     this.#threshold = positiveInteger('failureThreshold', options.failureThreshold ?? 3)
     this.#baseCooldownMs = positiveInteger('cooldownMs', options.cooldownMs ?? 5_000)
-    this.#maxCooldownMs = Math.max(this.#baseCooldownMs, positiveInteger('maxCooldownMs', options.maxCooldownMs ?? 60_000))
+    this.#maxCooldownMs = Math.max(
+      this.#baseCooldownMs,
+      positiveInteger('maxCooldownMs', options.maxCooldownMs ?? 60_000),
+    )
     this.#cooldownMs = this.#baseCooldownMs
     this.#logger = logger
   }

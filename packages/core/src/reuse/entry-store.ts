@@ -18,7 +18,12 @@ export interface EntryStore {
    * take the entry from its near cache and ask the store for the generations alone, unless
    * `fromStore` (the store may hold a newer session than this process's copy).
    */
-  read(key: string | null, generationKeys: readonly string[], call: StoreCall, fromStore?: boolean): Promise<StoreRead> | StoreRead
+  read(
+    key: string | null,
+    generationKeys: readonly string[],
+    call: StoreCall,
+    fromStore?: boolean,
+  ): Promise<StoreRead> | StoreRead
   writeEntry(key: string, entry: CachedEntry, ttlMs: number, call: StoreCall): Promise<void> | void
   /**
    * The generation at `key`, or `candidate` after storing it there when there was none: racers

@@ -62,10 +62,19 @@ export function decodeEntry(text: unknown): CachedEntry | null {
   if (typeof e !== 'object' || e === null || e.v !== 1) return null
   const c = e.customer
   if (
-    !isString(e.id) || !isString(e.token) || !isNumber(e.createdAt) || !isNumber(e.expiresAt) ||
-    !isString(e.portalUrl) || !(e.returnUrl === null || isString(e.returnUrl)) || !isString(e.customerId) ||
-    !isString(e.gc) || !(e.gm === null || isString(e.gm)) ||
-    typeof c !== 'object' || c === null || !isString(c.id) || !isNumber(c.createdAt)
+    !isString(e.id) ||
+    !isString(e.token) ||
+    !isNumber(e.createdAt) ||
+    !isNumber(e.expiresAt) ||
+    !isString(e.portalUrl) ||
+    !(e.returnUrl === null || isString(e.returnUrl)) ||
+    !isString(e.customerId) ||
+    !isString(e.gc) ||
+    !(e.gm === null || isString(e.gm)) ||
+    typeof c !== 'object' ||
+    c === null ||
+    !isString(c.id) ||
+    !isNumber(c.createdAt)
   ) {
     return null
   }

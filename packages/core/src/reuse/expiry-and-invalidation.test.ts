@@ -31,12 +31,14 @@ afterAll(async () => {
 
 describe('expiry', () => {
   /** A fetch whose answers arrive `ms` after Polar sent them, as over a congested link. */
-  const lateBy = (ms: number): typeof fetch => async (input, init) => {
-    const response = await fetch(input, init)
-    const body = await response.arrayBuffer()
-    await new Promise((resolve) => setTimeout(resolve, ms))
-    return new Response(body, { status: response.status, headers: response.headers })
-  }
+  const lateBy =
+    (ms: number): typeof fetch =>
+    async (input, init) => {
+      const response = await fetch(input, init)
+      const body = await response.arrayBuffer()
+      await new Promise((resolve) => setTimeout(resolve, ms))
+      return new Response(body, { status: response.status, headers: response.headers })
+    }
 
   it('counts from when the request was sent: an answer 1.5 s late does not stretch the session', async () => {
     const polar = sessions({ fetch: lateBy(1_500) })

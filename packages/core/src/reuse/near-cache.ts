@@ -61,13 +61,22 @@ export class NearCache {
   }
 
   /** Records what the store holds (`null`: nothing) as confirmed now. */
-  confirm(key: string | null, entry: CachedEntry | null, generationKeys: readonly string[], generations: readonly (string | null | undefined)[]): void {
+  confirm(
+    key: string | null,
+    entry: CachedEntry | null,
+    generationKeys: readonly string[],
+    generations: readonly (string | null | undefined)[],
+  ): void {
     const checkedAt = Date.now()
     if (key !== null) {
       const held = this.#entries.get(key)?.value
       if (entry === null) this.#entries.delete(key)
       // The same session again: keep the object already handed out (one decoded copy each).
-      else this.#entries.set(key, { value: held !== undefined && held.session.id === entry.session.id ? held : entry, checkedAt })
+      else
+        this.#entries.set(key, {
+          value: held !== undefined && held.session.id === entry.session.id ? held : entry,
+          checkedAt,
+        })
     }
     for (const [i, generationKey] of generationKeys.entries()) {
       const generation = generations[i]

@@ -80,7 +80,9 @@ describe('maxReturnUrlsPerCustomer', () => {
     const polar = sessions({ maxReturnUrlsPerCustomer: 1, deadlineMs: 1_000 })
     const identity = { externalCustomerId: 'cap_user_0' }
     fake.fail({ kind: 'status', status: 500 }, { rate: 1 })
-    await expect(polar.getSession(identity, { returnUrl: `${APP}/a` })).rejects.toMatchObject({ code: 'polar_unavailable' })
+    await expect(polar.getSession(identity, { returnUrl: `${APP}/a` })).rejects.toMatchObject({
+      code: 'polar_unavailable',
+    })
     fake.clearFaults()
     expect((await polar.getSession(identity, { returnUrl: `${APP}/b` })).returnUrl).toBe(`${APP}/b`)
   })

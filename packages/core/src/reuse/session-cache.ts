@@ -33,7 +33,12 @@ export interface SessionCacheOptions {
   /** The default reuse window, for the once-a-window warning of the return-URL cap. */
   reuseWindowMs: number
   /** Makes the session at Polar: the HTTP call, plus customer creation when configured. */
-  create: (identity: CheckedIdentity, returnUrl: string | null, purpose: CreationPurpose, call: StoreCall) => Promise<ReceivedSession>
+  create: (
+    identity: CheckedIdentity,
+    returnUrl: string | null,
+    purpose: CreationPurpose,
+    call: StoreCall,
+  ) => Promise<ReceivedSession>
   /** A refusal known before any store work (the creation budget's), or null to go ahead. */
   knownRefusal?: (purpose: CreationPurpose) => Error | null
 }
@@ -208,7 +213,9 @@ export class SessionCache {
       generationKeys.map(
         (key, i) =>
           generations[i] ??
-          this.#generationFlights.run(key, async () => this.#store.ensureGeneration(key, randomUUID(), GENERATION_TTL_MS, call)),
+          this.#generationFlights.run(key, async () =>
+            this.#store.ensureGeneration(key, randomUUID(), GENERATION_TTL_MS, call),
+          ),
       ),
     )
     return [result[0]!, result[1] ?? null]
@@ -235,7 +242,13 @@ export class SessionCache {
         const entry = await this.#read(keys, call, true)
         return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry : null
       }
-      const outcome = await leaseOrWait(this.#store.lock, keys.session, call, 3 * this.#options.deadlineMs + LEASE_MS, usable)
+      const outcome = await leaseOrWait(
+        this.#store.lock,
+        keys.session,
+        call,
+        3 * this.#options.deadlineMs + LEASE_MS,
+        usable,
+      )
       if (outcome.entry !== null) return outcome.entry
       if (outcome.lease !== null) release = holdLease(outcome.lease)
     }
@@ -253,10 +266,16 @@ export class SessionCache {
         this.#warnIfUnreusable(lifetime, minRemainingMs)
         if (lifetime > 0) await this.#store.writeEntry(keys.session, entry, lifetime, call)
         if (!(await this.#invalidatedSince(keys, generations, call))) {
-          this.#logger.debug({ sessionId: entry.session.id, customerId: entry.session.customerId }, 'polar-session: session created')
+          this.#logger.debug(
+            { sessionId: entry.session.id, customerId: entry.session.customerId },
+            'polar-session: session created',
+          )
           return entry
         }
-        this.#logger.debug({ attempt }, 'polar-session: the identity was invalidated while its session was created; creating again')
+        this.#logger.debug(
+          { attempt },
+          'polar-session: the identity was invalidated while its session was created; creating again',
+        )
         if (attempt >= MAX_VOIDED_CREATIONS) {
           throw new PolarSessionError(
             'polar_unavailable',
@@ -328,4 +347,3 @@ function toEntry(received: ReceivedSession, customerGeneration: string, memberGe
     memberGeneration,
   }
 }
-

@@ -53,13 +53,15 @@ export class SharedEntryStore implements EntryStore {
     this.#timeoutMs = typeof own === 'number' && own > 0 ? own + SELF_BOUNDED_SLACK_MS : options.opTimeoutMs
     this.#breaker = new StoreBreaker(typeof own === 'number' && own > 0 ? own : options.opTimeoutMs)
     this.#near = options.nearCacheTtlMs > 0 ? new NearCache(options.nearCacheMax, options.nearCacheTtlMs) : null
-    this.lock = store.lock === undefined ? undefined : { acquire: (key, ttlMs, call) => this.#acquire(key, ttlMs, call) }
+    this.lock =
+      store.lock === undefined ? undefined : { acquire: (key, ttlMs, call) => this.#acquire(key, ttlMs, call) }
     this.budget = {
       countInWindow: async (key, limit, windowMs, call) => {
         // A store that cannot count, or is being skipped, leaves the count to each process.
         if (store.countInWindow === undefined || call?.failed === true) throw new Error('the store is not counting')
         const waitMs = await this.#strict('countInWindow', (s) => s.countInWindow!(key, limit, windowMs), call)
-        if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0) throw new Error('the store answered no count')
+        if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0)
+          throw new Error('the store answered no count')
         return waitMs
       },
       readBlock: async (key, call) => {
@@ -79,7 +81,12 @@ export class SharedEntryStore implements EntryStore {
     return this.#near?.readFresh(key, generationKeys)
   }
 
-  async read(key: string | null, generationKeys: readonly string[], call: StoreCall, fromStore = false): Promise<StoreRead> {
+  async read(
+    key: string | null,
+    generationKeys: readonly string[],
+    call: StoreCall,
+    fromStore = false,
+  ): Promise<StoreRead> {
     if (this.#skip(call)) return this.#fromNear(key, generationKeys)
     // A copy of the entry is as good as the store's (an entry never changes); only its
     // generations need confirming: one GET each, no decryption.
@@ -132,7 +139,8 @@ export class SharedEntryStore implements EntryStore {
 
   async replaceGeneration(key: string, generation: string, ttlMs: number): Promise<void> {
     this.#near?.rememberGeneration(key, generation)
-    if (this.#breaker.open) throw new Error('polar-session: the store is unavailable; the invalidation was not recorded')
+    if (this.#breaker.open)
+      throw new Error('polar-session: the store is unavailable; the invalidation was not recorded')
     await this.#strict('set', (s) => s.set(key, generation, Math.ceil(ttlMs)))
     if (this.#store.publish !== undefined) {
       const message = JSON.stringify({ v: 1, generationKey: key })
@@ -186,7 +194,10 @@ export class SharedEntryStore implements EntryStore {
 
   #guarded(lease: StoreLease): EntryLease {
     return {
-      extend: (ttlMs) => (lease.extend === undefined ? Promise.resolve(true) : this.#bounded('lock', () => lease.extend!(ttlMs)).catch(() => false)),
+      extend: (ttlMs) =>
+        lease.extend === undefined
+          ? Promise.resolve(true)
+          : this.#bounded('lock', () => lease.extend!(ttlMs)).catch(() => false),
       release: () => this.#bounded('lock', () => lease.release()).catch(() => {}),
     }
   }
@@ -236,7 +247,9 @@ export class SharedEntryStore implements EntryStore {
     } catch (error) {
       if (call !== undefined) call.failed = true
       this.#breaker.failed()
-      throw new Error(`polar-session: the store ${operation} failed`, { cause: error instanceof Error ? error : undefined })
+      throw new Error(`polar-session: the store ${operation} failed`, {
+        cause: error instanceof Error ? error : undefined,
+      })
     }
   }
 
@@ -247,7 +260,12 @@ export class SharedEntryStore implements EntryStore {
     pending.catch(() => {})
     const timeout = new Promise<never>((_, reject) => {
       // setImmediate: a reply that arrived while this process was busy is read first (timers run before I/O).
-      const fail = () => reject(Object.assign(new Error(`store ${operation} took longer than ${this.#timeoutMs} ms`), { name: 'TimeoutError' }))
+      const fail = () =>
+        reject(
+          Object.assign(new Error(`store ${operation} took longer than ${this.#timeoutMs} ms`), {
+            name: 'TimeoutError',
+          }),
+        )
       timer = setTimeout(() => setImmediate(fail), this.#timeoutMs)
     })
     return Promise.race([pending, timeout]).finally(() => clearTimeout(timer))

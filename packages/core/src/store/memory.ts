@@ -24,7 +24,11 @@ export class MemoryStore implements SessionStore {
   readonly generations: LRUCache<string, string>
 
   constructor(options: MemoryStoreOptions = {}) {
-    rejectUnknownKeys('memoryStore', options, ['max'], { maxSize: 'max', size: 'max', ttl: 'nothing: sessions expire with Polar' })
+    rejectUnknownKeys('memoryStore', options, ['max'], {
+      maxSize: 'max',
+      size: 'max',
+      ttl: 'nothing: sessions expire with Polar',
+    })
     const { max = 10_000 } = options
     if (!Number.isInteger(max) || max < 1) {
       throw new TypeError(`memoryStore: max must be a positive integer, got ${String(max)}.`)

@@ -10,7 +10,11 @@
  */
 export interface NodeRedisLikeClient {
   get(key: string): Promise<unknown>
-  set(key: string, value: string, options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' }): Promise<unknown>
+  set(
+    key: string,
+    value: string,
+    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
+  ): Promise<unknown>
   del(key: string): Promise<unknown>
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
   publish(channel: string, message: string): Promise<unknown>

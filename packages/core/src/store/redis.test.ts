@@ -115,7 +115,9 @@ describeRedis('redisStore against a real Redis', () => {
         const error = await store.get('hash').catch((e: unknown) => e as Error)
         expect(error).toBeInstanceOf(Error)
         expect((error as Error).message).toBe('redisStore: GET failed')
-        expect(JSON.stringify({ message: (error as Error).message, cause: String((error as Error).cause) })).not.toContain(prefix)
+        expect(
+          JSON.stringify({ message: (error as Error).message, cause: String((error as Error).cause) }),
+        ).not.toContain(prefix)
       })
 
       it('setIfAbsent: SET NX; the second writer is told and changes nothing', async () => {
@@ -224,7 +226,7 @@ describeRedis('redisStore against a real Redis', () => {
   }
 })
 
-describeRedis('redisStore when Redis fails (a redis-server of this file\'s own)', () => {
+describeRedis("redisStore when Redis fails (a redis-server of this file's own)", () => {
   let redis: PrivateRedis
 
   beforeAll(async () => {
@@ -253,7 +255,10 @@ describeRedis('redisStore when Redis fails (a redis-server of this file\'s own)'
             () => store.lock.acquire('k', 1_000),
             () => store.countInWindow('c', 5, 60_000),
           ]) {
-            const error = await attempt().then(() => null, (e: unknown) => e as Error)
+            const error = await attempt().then(
+              () => null,
+              (e: unknown) => e as Error,
+            )
             expect(error, outage).toBeInstanceOf(Error)
             const text = `${error!.message} ${String(error!.cause)}`
             expect(text).not.toContain('secret-value')
@@ -271,6 +276,8 @@ describeRedis('redisStore when Redis fails (a redis-server of this file\'s own)'
   it('refuses a bad client or option up front, naming the closest option', () => {
     expect(() => redisStore({ client: {} as never })).toThrow(/node-redis or ioredis client/)
     expect(() => redisStore({ client: { get() {} } as never, opTimeoutMs: 0 })).toThrow(/opTimeoutMs/)
-    expect(() => redisStore({ client: { get() {} } as never, lockTimeoutMs: 5 } as never)).toThrow(/did you mean opTimeoutMs/)
+    expect(() => redisStore({ client: { get() {} } as never, lockTimeoutMs: 5 } as never)).toThrow(
+      /did you mean opTimeoutMs/,
+    )
   })
 })

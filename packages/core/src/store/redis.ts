@@ -61,9 +61,11 @@ export interface RedisStore extends SessionStore {
 }
 
 /** Deletes the lock only while it still holds this owner's token (compare-and-delete). */
-const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+const RELEASE_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 /** Extends the lock only while it still holds this owner's token (compare-and-extend). */
-const EXTEND_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+const EXTEND_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 /**
  * The creation budget's sliding-window count, in a sorted set scored with Redis's own clock (one
  * clock for every process): drop what left the window, refuse at the limit with the ms until
@@ -110,7 +112,8 @@ class TimeoutError extends Error {
  * ```
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
-  if (typeof options !== 'object' || options === null) throw new TypeError('redisStore: expected an options object with the Redis client')
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('redisStore: expected an options object with the Redis client')
   rejectUnknownKeys('redisStore', options, ['client', 'prefix', 'opTimeoutMs'], {
     redis: 'client',
     keyPrefix: 'prefix',
@@ -154,7 +157,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       } catch (error) {
         stats.failures++
         // Should the SET land after all, give it back at once rather than leave it for ttlMs.
-        pending.then((late) => (late === null || late === undefined ? undefined : redis.eval(RELEASE_SCRIPT, lockKey, [owner]))).catch(() => {})
+        pending
+          .then((late) =>
+            late === null || late === undefined ? undefined : redis.eval(RELEASE_SCRIPT, lockKey, [owner]),
+          )
+          .catch(() => {})
         throw storeError('SET NX', error)
       }
       if (reply === null || reply === undefined) return null
@@ -167,7 +174,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     return {
       async extend(ttlMs) {
         if (released) return false
-        return Number(await call('EVAL', () => redis.eval(EXTEND_SCRIPT, lockKey, [owner, String(positiveTtl(ttlMs, 'lease ttlMs'))]))) === 1
+        return (
+          Number(
+            await call('EVAL', () =>
+              redis.eval(EXTEND_SCRIPT, lockKey, [owner, String(positiveTtl(ttlMs, 'lease ttlMs'))]),
+            ),
+          ) === 1
+        )
       },
       async release() {
         if (released) return
@@ -239,7 +252,10 @@ function bounded<T>(run: () => Promise<T>, timeoutMs: number): Promise<T> {
     return Promise.reject(error)
   }
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => setImmediate(() => reject(new TimeoutError(`timed out after ${timeoutMs}ms`))), timeoutMs)
+    const timer = setTimeout(
+      () => setImmediate(() => reject(new TimeoutError(`timed out after ${timeoutMs}ms`))),
+      timeoutMs,
+    )
     timer.unref?.()
     promise.then(
       (value) => {
@@ -256,7 +272,8 @@ function bounded<T>(run: () => Promise<T>, timeoutMs: number): Promise<T> {
 
 /** Whole milliseconds, rounded up; throws for zero, negative or non-finite TTLs. */
 function positiveTtl(ttlMs: number, name: string): number {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`redisStore: ${name} must be a positive number`)
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`redisStore: ${name} must be a positive number`)
   return Math.ceil(ttlMs)
 }
 

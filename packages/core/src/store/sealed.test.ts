@@ -26,8 +26,7 @@ function mapStore(): SessionStore & { data: Map<string, string>; ttls: Map<strin
 
 const SESSION = JSON.stringify({
   token: 'polar_cst_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
-  customerPortalUrl:
-    'https://polar.sh/acme/portal?customer_session_token=polar_cst_abc&email=jane%40example.com',
+  customerPortalUrl: 'https://polar.sh/acme/portal?customer_session_token=polar_cst_abc&email=jane%40example.com',
   email: 'jane@example.com',
 })
 
@@ -49,10 +48,7 @@ describe('sealedStore', () => {
     await sealedStore(inner, { keys: NEW }).set('k', SESSION, 1000)
     const stored = JSON.parse(inner.data.get('k')!) as Record<string, string>
     expect(Object.keys(stored).sort()).toEqual(['ciphertext', 'iv', 'protected', 'tag'])
-    const header = JSON.parse(Buffer.from(stored.protected!, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >
+    const header = JSON.parse(Buffer.from(stored.protected!, 'base64url').toString('utf8')) as Record<string, unknown>
     expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', kid: expect.stringMatching(/^[0-9a-f]{16}$/) })
     expect(NEW).not.toContain(header.kid as string)
   })
@@ -98,9 +94,7 @@ describe('sealedStore', () => {
     await sealedStore(inner, { keys: OTHER }).set('k', SESSION, 1000)
     const newKid = await kidOf(NEW)
     const stored = JSON.parse(inner.data.get('k')!) as Record<string, string>
-    stored.protected = Buffer.from(
-      JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: newKid }),
-    ).toString('base64url')
+    stored.protected = Buffer.from(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: newKid })).toString('base64url')
     inner.data.set('k', JSON.stringify(stored))
     await expect(sealedStore(inner, { keys: NEW }).get('k')).resolves.toBeNull()
   })

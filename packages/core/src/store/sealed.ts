@@ -113,7 +113,10 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
       return store.set(key, await seal(key, value), ttlMs)
     },
     ...(typeof store.setIfAbsent === 'function'
-      ? { setIfAbsent: async (key: string, value: string, ttlMs: number) => store.setIfAbsent!(key, await seal(key, value), ttlMs) }
+      ? {
+          setIfAbsent: async (key: string, value: string, ttlMs: number) =>
+            store.setIfAbsent!(key, await seal(key, value), ttlMs),
+        }
       : {}),
     delete(key) {
       return store.delete(key)
@@ -123,7 +126,9 @@ export function sealedStore(store: SessionStore, options: SealOptions): SessionS
     sealed,
     store.lock === undefined ? {} : { lock: store.lock },
     // Invalidation messages carry hashed keys only: they pass through unsealed.
-    typeof store.publish === 'function' ? { publish: (channel: string, message: string) => store.publish!(channel, message) } : {},
+    typeof store.publish === 'function'
+      ? { publish: (channel: string, message: string) => store.publish!(channel, message) }
+      : {},
     typeof store.subscribe === 'function'
       ? { subscribe: (channel: string, onMessage: (message: string) => void) => store.subscribe!(channel, onMessage) }
       : {},

@@ -54,10 +54,14 @@ export async function sign(
 }
 
 /** An Express/node-like request. */
-export const nodeReq = (headers: Record<string, string | string[]>): { headers: Record<string, string | string[]> } => ({
+export const nodeReq = (
+  headers: Record<string, string | string[]>,
+): { headers: Record<string, string | string[]> } => ({
   headers,
 })
-export const bearer = (token: string): { headers: Record<string, string> } => ({ headers: { authorization: `Bearer ${token}` } })
+export const bearer = (token: string): { headers: Record<string, string> } => ({
+  headers: { authorization: `Bearer ${token}` },
+})
 
 /** A loopback JWKS server that counts its hits. */
 export interface JwksServer {

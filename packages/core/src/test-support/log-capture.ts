@@ -10,5 +10,7 @@ export function captureLogs(): { logger: Logger; lines: string[]; text: () => st
 
 /** Asserts none of `secrets` occurs in `text`; returns the offending secret otherwise. */
 export function findLeak(text: string, secrets: readonly string[]): string | undefined {
-  return secrets.find((secret) => secret.length > 0 && (text.includes(secret) || text.includes(encodeURIComponent(secret))))
+  return secrets.find(
+    (secret) => secret.length > 0 && (text.includes(secret) || text.includes(encodeURIComponent(secret))),
+  )
 }

@@ -70,9 +70,13 @@ async function waitForPing(port: number, ms = 5_000): Promise<void> {
 }
 
 function spawnServer(port: number, extra: string[] = []): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
-    stdio: 'ignore',
-  })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+    {
+      stdio: 'ignore',
+    },
+  )
   child.on('error', () => {})
   return child
 }
@@ -127,7 +131,14 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'polar-session-cluster-'))
   const ports = [await freePort(), await freePort(), await freePort()]
   const children = ports.map((port) =>
-    spawnServer(port, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir]),
+    spawnServer(port, [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, `nodes-${port}.conf`),
+      '--dir',
+      dir,
+    ]),
   )
   const stop = async () => {
     await Promise.all(children.map((child) => kill(child)))
@@ -135,7 +146,14 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   }
   try {
     await Promise.all(ports.map((port) => waitForPing(port)))
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'])
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ])
     const end = Date.now() + 10_000
     for (;;) {
       const states = await Promise.all(ports.map((port) => redisCli(port, 'CLUSTER', 'INFO')))

@@ -33,7 +33,13 @@ function delivery(type: string, customer: FakeCustomer, opts: { timestamp?: numb
   const rawBody = JSON.stringify({
     type,
     timestamp: new Date().toISOString(),
-    data: { id: customer.id, external_id: customer.externalId, email: customer.email, type: customer.type, deleted_at: null },
+    data: {
+      id: customer.id,
+      external_id: customer.externalId,
+      email: customer.email,
+      type: customer.type,
+      deleted_at: null,
+    },
   })
   return { rawBody, headers: { ...signWebhook(SECRET, rawBody, opts) } }
 }
@@ -51,7 +57,12 @@ afterAll(async () => {
 
 describe('handleWebhook', () => {
   it('verifies the reference test vector (its id "x" is no cache key: nothing invalidated)', async () => {
-    const answer = await handleWebhook(polar(), { rawBody: VECTOR.body, headers: VECTOR.headers, secret: VECTOR.secret, now: VECTOR.now })
+    const answer = await handleWebhook(polar(), {
+      rawBody: VECTOR.body,
+      headers: VECTOR.headers,
+      secret: VECTOR.secret,
+      now: VECTOR.now,
+    })
     expect(answer).toEqual({ status: 202, body: { received: true, invalidated: 0 } })
   })
 
@@ -65,7 +76,12 @@ describe('handleWebhook', () => {
   })
 
   it("member.updated drops that member's cached session: its portal URL carries the member's old email", async () => {
-    const team = fake.addCustomer({ externalId: 'team_w', email: 'team@example.com', type: 'team', members: [{ email: 'alice@example.com' }] })
+    const team = fake.addCustomer({
+      externalId: 'team_w',
+      email: 'team@example.com',
+      type: 'team',
+      members: [{ email: 'alice@example.com' }],
+    })
     const alice = team.members[0]!
     const p = polar()
     const before = await p.getSession({ customerId: team.id, memberId: alice.id })
@@ -73,7 +89,14 @@ describe('handleWebhook', () => {
     const rawBody = JSON.stringify({
       type: 'member.updated',
       timestamp: new Date().toISOString(),
-      data: { id: alice.id, customer_id: team.id, email: 'alice@new.example.org', name: null, external_id: null, role: 'owner' },
+      data: {
+        id: alice.id,
+        customer_id: team.id,
+        email: 'alice@new.example.org',
+        name: null,
+        external_id: null,
+        role: 'owner',
+      },
     })
     const answer = await handleWebhook(p, { rawBody, headers: { ...signWebhook(SECRET, rawBody) }, secret: SECRET })
     expect(answer).toEqual({ status: 202, body: { received: true, invalidated: 1 } })
@@ -102,7 +125,10 @@ describe('handleWebhook', () => {
     for (const input of cases) {
       const answer = await handleWebhook(p, input)
       expect(answer.status).toBe(403)
-      expect(answer.body).toMatchObject({ error: 'invalid_webhook', message: expect.stringMatching(/^Invalid webhook: /) })
+      expect(answer.body).toMatchObject({
+        error: 'invalid_webhook',
+        message: expect.stringMatching(/^Invalid webhook: /),
+      })
     }
   })
 
@@ -110,7 +136,9 @@ describe('handleWebhook', () => {
     const broken = { invalidate: () => Promise.reject(new Error('store down')) }
     const answer = await handleWebhook(broken, { ...delivery('customer.deleted', jane), secret: SECRET })
     expect(answer).toMatchObject({ status: 503, body: { error: 'invalidation_failed' } })
-    const invalidId = { invalidate: () => Promise.reject(new PolarSessionError('invalid_identity', 'bad', { status: 400 })) }
+    const invalidId = {
+      invalidate: () => Promise.reject(new PolarSessionError('invalid_identity', 'bad', { status: 400 })),
+    }
     expect(await handleWebhook(invalidId, { ...delivery('customer.deleted', jane), secret: SECRET })).toMatchObject({
       status: 202,
       body: { invalidated: 0 },
@@ -118,14 +146,23 @@ describe('handleWebhook', () => {
   })
 
   it('refuses a missing secret or a non-instance as configuration errors', async () => {
-    await expect(handleWebhook(polar(), { ...delivery('customer.deleted', jane), secret: '' })).rejects.toThrow(TypeError)
-    await expect(handleWebhook({} as PolarSessions, { ...delivery('customer.deleted', jane), secret: SECRET })).rejects.toThrow(TypeError)
+    await expect(handleWebhook(polar(), { ...delivery('customer.deleted', jane), secret: '' })).rejects.toThrow(
+      TypeError,
+    )
+    await expect(
+      handleWebhook({} as PolarSessions, { ...delivery('customer.deleted', jane), secret: SECRET }),
+    ).rejects.toThrow(TypeError)
   })
 })
 
 describe('createWebhookHandler', () => {
   const post = (body: BodyInit, headers: Record<string, string>) =>
-    new Request('http://app.example.com/webhooks/polar', { method: 'POST', body, headers, duplex: 'half' } as RequestInit)
+    new Request('http://app.example.com/webhooks/polar', {
+      method: 'POST',
+      body,
+      headers,
+      duplex: 'half',
+    } as RequestInit)
 
   it('verifies the reference vector and a live delivery from the raw bytes', async () => {
     const vector = createWebhookHandler(polar(), { secret: VECTOR.secret, now: VECTOR.now })

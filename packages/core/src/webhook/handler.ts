@@ -2,7 +2,7 @@ import type { PolarSessions } from '../create-polar-sessions.js'
 import { isPolarSessionError } from '../errors.js'
 import type { PolarIdentity } from '../types.js'
 import { webhookInvalidations } from './invalidations.js'
-import { MAX_WEBHOOK_BODY_BYTES, verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './verify.js'
+import { verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './verify.js'
 
 /** What a webhook route answers: a status and a JSON body. */
 export interface WebhookAnswer {
@@ -32,7 +32,10 @@ export interface HandleWebhookInput extends Pick<VerifyWebhookOptions, 'toleranc
  *
  * @throws TypeError when `secret` is not a non-empty string (a configuration error).
  */
-export async function handleWebhook(polar: Pick<PolarSessions, 'invalidate'>, input: HandleWebhookInput): Promise<WebhookAnswer> {
+export async function handleWebhook(
+  polar: Pick<PolarSessions, 'invalidate'>,
+  input: HandleWebhookInput,
+): Promise<WebhookAnswer> {
   if (typeof polar !== 'object' || polar === null || typeof polar.invalidate !== 'function') {
     throw new TypeError('handleWebhook: the first argument must be the object createPolarSessions() returns.')
   }
@@ -53,7 +56,10 @@ export async function handleWebhook(polar: Pick<PolarSessions, 'invalidate'>, in
     else if (!isPolarSessionError(result.reason, 'invalid_identity')) {
       return {
         status: 503,
-        body: { error: 'invalidation_failed', message: 'Could not record the invalidation; deliver the event again later.' },
+        body: {
+          error: 'invalidation_failed',
+          message: 'Could not record the invalidation; deliver the event again later.',
+        },
       }
     }
   }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { PolarSessionError, isPolarSessionError } from '../errors.js'
+import { type PolarSessionError, isPolarSessionError } from '../errors.js'
 import { MAX_WEBHOOK_BODY_BYTES, verifyWebhook } from './verify.js'
 
 // The test vector from reference/polar-api.md.
@@ -58,7 +58,11 @@ describe('verifyWebhook', () => {
     })
     const bytes = new TextEncoder().encode(VECTOR.body)
     expect(verifyWebhook(bytes, headers, VECTOR.secret, { now: atVector }).type).toBe('customer.deleted')
-    const upper = { 'Webhook-Id': VECTOR.id, 'WEBHOOK-TIMESTAMP': VECTOR.timestamp, 'webhook-signature': VECTOR.signature }
+    const upper = {
+      'Webhook-Id': VECTOR.id,
+      'WEBHOOK-TIMESTAMP': VECTOR.timestamp,
+      'webhook-signature': VECTOR.signature,
+    }
     expect(verifyWebhook(VECTOR.body, upper, VECTOR.secret, { now: atVector }).type).toBe('customer.deleted')
   })
 
@@ -71,7 +75,11 @@ describe('verifyWebhook', () => {
       timestamp: new Date().toISOString(),
       data: { id: 'm1', customer_id: 'c1', external_id: 'ü-ñ' },
     })
-    const headers = { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': sign(secret, id, timestamp, body) }
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': sign(secret, id, timestamp, body),
+    }
     const event = verifyWebhook(body, headers, secret)
     expect(event.type).toBe('member.deleted')
     expect(event.data).toEqual({ id: 'm1', customer_id: 'c1', external_id: 'ü-ñ' })
@@ -99,7 +107,9 @@ describe('verifyWebhook', () => {
 
   it('rejects a wrong secret', () => {
     rejection(() =>
-      verifyWebhook(VECTOR.body, vectorHeaders(), 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012346', { now: atVector }),
+      verifyWebhook(VECTOR.body, vectorHeaders(), 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012346', {
+        now: atVector,
+      }),
     )
   })
 
@@ -176,17 +186,28 @@ describe('verifyWebhook', () => {
 
   it('rejects a body over the size cap before hashing it', () => {
     const big = 'x'.repeat(MAX_WEBHOOK_BODY_BYTES + 1)
-    expect(rejection(() => verifyWebhook(big, vectorHeaders(), VECTOR.secret, { now: atVector }))).toMatch(/larger than/)
+    expect(rejection(() => verifyWebhook(big, vectorHeaders(), VECTOR.secret, { now: atVector }))).toMatch(
+      /larger than/,
+    )
     rejection(() => verifyWebhook(VECTOR.body, vectorHeaders(), VECTOR.secret, { now: atVector, maxBodyBytes: 10 }))
   })
 
   it('rejects a correctly signed body that is not an event', () => {
     const timestamp = VECTOR.timestamp
-    for (const body of ['not json', '[]', '{"type":"x"}', '{"type":"x","data":{}}', '{"data":{},"timestamp":"2026-01-01T00:00:00Z"}', '{"type":"x","data":[],"timestamp":"2026-01-01T00:00:00Z"}', '{"type":"x","data":{},"timestamp":"never"}']) {
+    for (const body of [
+      'not json',
+      '[]',
+      '{"type":"x"}',
+      '{"type":"x","data":{}}',
+      '{"data":{},"timestamp":"2026-01-01T00:00:00Z"}',
+      '{"type":"x","data":[],"timestamp":"2026-01-01T00:00:00Z"}',
+      '{"type":"x","data":{},"timestamp":"never"}',
+    ]) {
       const headers = { ...vectorHeaders(), 'webhook-signature': sign(VECTOR.secret, VECTOR.id, timestamp, body) }
-      expect(rejection(() => verifyWebhook(body, headers, VECTOR.secret, { now: atVector })), body).toMatch(
-        /not (JSON|an event)/,
-      )
+      expect(
+        rejection(() => verifyWebhook(body, headers, VECTOR.secret, { now: atVector })),
+        body,
+      ).toMatch(/not (JSON|an event)/)
     }
     const invalidUtf8 = Uint8Array.from([0x7b, 0xff, 0x7d])
     const headers = { ...vectorHeaders(), 'webhook-signature': sign(VECTOR.secret, VECTOR.id, timestamp, invalidUtf8) }

@@ -35,7 +35,10 @@ describe.each(MAJORS)('polarPortal on $major ($version)', ({ express }) => {
     expect(res.headers['location']).toBeUndefined()
 
     // A browser's Accept (HTML first) still gets the redirect, from the same cached session.
-    const browser = await request(app).get('/portal').set('x-user', 'usr_1').set('Accept', 'text/html,application/json;q=0.9')
+    const browser = await request(app)
+      .get('/portal')
+      .set('x-user', 'usr_1')
+      .set('Accept', 'text/html,application/json;q=0.9')
     expect(browser.status).toBe(303)
     expect(browser.headers['location']).toBe(session.customerPortalUrl)
     expect(fx.fake.stats.sessionsCreated).toBe(1)
@@ -58,7 +61,9 @@ describe.each(MAJORS)('polarPortal on $major ($version)', ({ express }) => {
 
   it("turns Polar's 429 into 503 with Retry-After", async () => {
     fx.fake.fail({ kind: 'status', status: 429, retryAfter: 30 })
-    const res = await request(portalApp(fx.polar({ maxRetryAfterMs: 1_000 }))).get('/portal').set('x-user', 'usr_1')
+    const res = await request(portalApp(fx.polar({ maxRetryAfterMs: 1_000 })))
+      .get('/portal')
+      .set('x-user', 'usr_1')
     expect(res.status).toBe(503)
     expect(res.headers['retry-after']).toBe('30')
     expect(res.headers['location']).toBeUndefined()
@@ -78,7 +83,11 @@ describe.each(MAJORS)('polarPortal on $major ($version)', ({ express }) => {
 
   it.each(HOSTILE_RETURN_URLS)('refuses return_to=%s with 400 and no Location', async (hostile) => {
     const app = portalApp(fx.polar(), { returnToParam: 'return_to' })
-    const res = await request(app).get('/portal').query({ return_to: hostile }).set('Host', APP_HOST).set('x-user', 'usr_1')
+    const res = await request(app)
+      .get('/portal')
+      .query({ return_to: hostile })
+      .set('Host', APP_HOST)
+      .set('x-user', 'usr_1')
     expect(res.status).toBe(400)
     expect(res.headers['location']).toBeUndefined()
     expect(fx.fake.stats.sessionsCreated).toBe(0)

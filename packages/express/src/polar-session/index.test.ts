@@ -32,7 +32,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     const app = express()
     app.use(middleware)
     app.get('/', (req: Request, res) => {
-      res.json({ page: 'home', session: req.polarSession ? 'yes' : 'no', errorCode: req.polarSessionError?.code ?? null })
+      res.json({
+        page: 'home',
+        session: req.polarSession ? 'yes' : 'no',
+        errorCode: req.polarSessionError?.code ?? null,
+      })
     })
     app.post('/logout', (req: Request, res) => {
       res.json({ page: 'logout', errorCode: req.polarSessionError?.code ?? null })
@@ -59,7 +63,15 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
       const app = attachApp(polarSession(fx.polar(), { lazy: false }))
       const res = await request(app).get('/me')
       expect(res.status).toBe(200)
-      expect(res.body).toEqual({ attached: true, id: null, customerId: null, externalId: null, returnUrl: null, expiresAt: null, errorCode: null })
+      expect(res.body).toEqual({
+        attached: true,
+        id: null,
+        customerId: null,
+        externalId: null,
+        returnUrl: null,
+        expiresAt: null,
+        errorCode: null,
+      })
       expect(fx.fake.stats.total).toBe(0)
     })
 
@@ -78,7 +90,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
   describe('eager attach mode never fails a request', () => {
     it('a signed-in user with no Polar customer yet: every route answers 200, the error is attached', async () => {
       const app = appWideApp(polarSession(fx.polar(), { lazy: false }))
-      for (const [method, path] of [['get', '/'], ['post', '/logout'], ['get', '/']] as const) {
+      for (const [method, path] of [
+        ['get', '/'],
+        ['post', '/logout'],
+        ['get', '/'],
+      ] as const) {
         const res = await request(app)[method](path).set('x-user', 'usr_unknown')
         expect(res.status).toBe(200)
         expect(res.body.errorCode).toBe('customer_not_found')
@@ -258,7 +274,9 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     })
 
     it('answers 500 (not a hang, not an unhandled rejection) when identify rejects with a plain error', async () => {
-      const app = attachApp(polarSession(fx.polar({ identify: async () => Promise.reject(new Error('db down')) }), { required: true }))
+      const app = attachApp(
+        polarSession(fx.polar({ identify: async () => Promise.reject(new Error('db down')) }), { required: true }),
+      )
       const res = await request(app).get('/me').set('x-user', 'usr_1').timeout(5_000)
       expect(res.status).toBe(500)
       expect(res.text).toContain('db down')
@@ -268,7 +286,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
   describe('return_to', () => {
     it('resolves a relative path against the app origin', async () => {
       const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to', lazy: false }))
-      const res = await request(app).get('/me').query({ return_to: '/account' }).set('Host', APP_HOST).set('x-user', 'usr_1')
+      const res = await request(app)
+        .get('/me')
+        .query({ return_to: '/account' })
+        .set('Host', APP_HOST)
+        .set('x-user', 'usr_1')
       expect(res.status).toBe(200)
       expect(res.body.returnUrl).toBe(`${APP_ORIGIN}/account`)
       expect(fx.newSessions().map((s) => s.returnUrl)).toEqual([`${APP_ORIGIN}/account`])
@@ -277,7 +299,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
     it.each(HOSTILE_RETURN_URLS)('refuses %s with 400 and no Location', async (hostile) => {
       const app = express()
       app.use(polarSession(fx.polar(), { redirect: true, returnToParam: 'return_to' }))
-      const res = await request(app).get('/billing').query({ return_to: hostile }).set('Host', APP_HOST).set('x-user', 'usr_1')
+      const res = await request(app)
+        .get('/billing')
+        .query({ return_to: hostile })
+        .set('Host', APP_HOST)
+        .set('x-user', 'usr_1')
       expect(res.status).toBe(400)
       expect(res.headers['location']).toBeUndefined()
       expect(fx.fake.stats.sessionsCreated).toBe(0)
@@ -292,7 +318,10 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ express }) => {
 
     it('refuses a bracketed parameter where the query parser makes it an object', async () => {
       const app = attachApp(polarSession(fx.polar(), { returnToParam: 'return_to', required: true }))
-      const res = await request(app).get('/me?return_to[href]=https://evil.example').set('Host', APP_HOST).set('x-user', 'usr_1')
+      const res = await request(app)
+        .get('/me?return_to[href]=https://evil.example')
+        .set('Host', APP_HOST)
+        .set('x-user', 'usr_1')
       // Express 4's 'extended' parser builds an object (refused); Express 5's 'simple' parser
       // keeps `return_to[href]` as another name, so return_to is simply absent.
       if (app.get('query parser') === 'extended') {
@@ -309,7 +338,9 @@ describe('polarSession options', () => {
   it('are checked when the middleware is mounted', () => {
     const polar = fx.polar()
     expect(() => polarSession(polar, { returnToParam: '' })).toThrow(/returnToParam/)
-    expect(() => polarSession(polar, { retunToParam: 'return_to' } as never)).toThrow('polarSession: unknown option "retunToParam"; did you mean returnToParam?')
+    expect(() => polarSession(polar, { retunToParam: 'return_to' } as never)).toThrow(
+      'polarSession: unknown option "retunToParam"; did you mean returnToParam?',
+    )
     expect(() => polarSession(polar, { lazy: 'yes' } as never)).toThrow(/lazy must be true or false/)
     expect(() => polarSession(polar, { minRemainingMs: -1 })).toThrow(/minRemainingMs/)
     expect(() => polarSession(polar, { redirect: 'yes' as unknown as boolean })).toThrow(/redirect/)

@@ -28,7 +28,10 @@ export type PolarSessionMiddlewareOptions = SessionMiddlewareOptions
  * app.get('/account', async (req, res) => res.render('account', { session: await req.getPolarSession() }))
  * app.use('/billing', polarSession(polar, { redirect: true, returnToParam: 'return_to' }))
  */
-export function polarSession(polar: PolarSessions<Request>, options: PolarSessionMiddlewareOptions = {}): RequestHandler {
+export function polarSession(
+  polar: PolarSessions<Request>,
+  options: PolarSessionMiddlewareOptions = {},
+): RequestHandler {
   const middleware = sessionMiddleware('polarSession', polar, options)
   // Not an async function: Express 4 ignores returned promises, so every outcome is routed to
   // next() here, exactly once, and nothing is left to reject unhandled.

@@ -20,11 +20,20 @@ describe.each(MAJORS)('lazy polarSession on $major ($version)', ({ express }) =>
     const app = express()
     app.use(middleware)
     app.get('/page', (req: Request, res) => {
-      res.json({ session: req.polarSession?.id ?? null, error: req.polarSessionError?.code ?? null, lazy: typeof req.getPolarSession })
+      res.json({
+        session: req.polarSession?.id ?? null,
+        error: req.polarSessionError?.code ?? null,
+        lazy: typeof req.getPolarSession,
+      })
     })
     app.get('/billing-info', (req: Request, res, next) => {
       Promise.all([req.getPolarSession!(), req.getPolarSession!()]).then(([a, b]) => {
-        res.json({ same: a === b, session: a?.id ?? null, attached: req.polarSession?.id ?? null, error: req.polarSessionError?.code ?? null })
+        res.json({
+          same: a === b,
+          session: a?.id ?? null,
+          attached: req.polarSession?.id ?? null,
+          error: req.polarSessionError?.code ?? null,
+        })
       }, next)
     })
     return app
@@ -50,7 +59,9 @@ describe.each(MAJORS)('lazy polarSession on $major ($version)', ({ express }) =>
 
   it('concurrent getPolarSession() calls for one user, across requests, share one creation', async () => {
     const app = lazyApp(polarSession(fx.polar()))
-    const answers = await Promise.all(Array.from({ length: 20 }, () => request(app).get('/billing-info').set('x-user', 'lazy_2')))
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => request(app).get('/billing-info').set('x-user', 'lazy_2')),
+    )
     expect(new Set(answers.map((res) => res.body.session)).size).toBe(1)
     expect(posts()).toBe(1)
   })
@@ -78,7 +89,9 @@ describe.each(MAJORS)('lazy polarSession on $major ($version)', ({ express }) =>
     const app = express()
     app.get('/portal', polarPortal(polar))
     app.use(polarSession(polar, { lazy: false }))
-    app.get('/page', (req: Request, res) => res.json({ session: req.polarSession?.id ?? null, error: req.polarSessionError?.code ?? null }))
+    app.get('/page', (req: Request, res) =>
+      res.json({ session: req.polarSession?.id ?? null, error: req.polarSessionError?.code ?? null }),
+    )
     const pages = await Promise.all(USERS.slice(0, 20).map((user) => request(app).get('/page').set('x-user', user)))
     expect(pages.every((res) => res.status === 200)).toBe(true)
     const attached = pages.filter((res) => res.body.session !== null)

@@ -16,17 +16,27 @@ beforeAll(() => {
 })
 
 function delivery(type: string, opts: { timestamp?: number } = {}) {
-  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { id: customer.id, external_id: customer.externalId } })
+  const body = JSON.stringify({
+    type,
+    timestamp: new Date().toISOString(),
+    data: { id: customer.id, external_id: customer.externalId },
+  })
   return { body, headers: { ...signWebhook(SECRET, body, opts), 'content-type': 'application/json' } }
 }
 
 describe.each(MAJORS)('polarWebhook on $major ($version)', ({ express }) => {
-  function app(polar = fx.polar(), options: Parameters<typeof polarWebhook>[1] = { secret: SECRET }, before: 'json' | 'raw' | null = null) {
+  function app(
+    polar = fx.polar(),
+    options: Parameters<typeof polarWebhook>[1] = { secret: SECRET },
+    before: 'json' | 'raw' | null = null,
+  ) {
     const a = express()
     if (before === 'json') a.use(express.json())
     if (before === 'raw') a.use(express.raw({ type: '*/*' }))
     a.post('/webhooks/polar', polarWebhook(polar, options))
-    a.get('/session', polarSession(polar, { required: true }), (req: Request, res) => res.json({ id: req.polarSession!.id }))
+    a.get('/session', polarSession(polar, { required: true }), (req: Request, res) =>
+      res.json({ id: req.polarSession!.id }),
+    )
     return a
   }
 
@@ -58,7 +68,10 @@ describe.each(MAJORS)('polarWebhook on $major ($version)', ({ express }) => {
     const old = delivery('customer.deleted', { timestamp: Math.floor(Date.now() / 1000) - 600 })
     const attempts = [
       request(app()).post('/webhooks/polar').set(good.headers).send(good.body.replace('}}', ',"x":1}}')),
-      request(app(fx.polar(), { secret: `${SECRET}0` })).post('/webhooks/polar').set(good.headers).send(good.body),
+      request(app(fx.polar(), { secret: `${SECRET}0` }))
+        .post('/webhooks/polar')
+        .set(good.headers)
+        .send(good.body),
       request(app()).post('/webhooks/polar').set(old.headers).send(old.body),
     ]
     for (const res of await Promise.all(attempts)) {
@@ -69,9 +82,15 @@ describe.each(MAJORS)('polarWebhook on $major ($version)', ({ express }) => {
 
   it('uses the Buffer express.raw() left; explains the mistake behind express.json() with a 500', async () => {
     const { body, headers } = delivery('customer.updated')
-    const raw = await request(app(fx.polar(), { secret: SECRET }, 'raw')).post('/webhooks/polar').set(headers).send(body)
+    const raw = await request(app(fx.polar(), { secret: SECRET }, 'raw'))
+      .post('/webhooks/polar')
+      .set(headers)
+      .send(body)
     expect([raw.status, raw.body]).toEqual([202, { received: true, invalidated: 2 }])
-    const parsed = await request(app(fx.polar(), { secret: SECRET }, 'json')).post('/webhooks/polar').set(headers).send(body)
+    const parsed = await request(app(fx.polar(), { secret: SECRET }, 'json'))
+      .post('/webhooks/polar')
+      .set(headers)
+      .send(body)
     expect(parsed.status).toBe(500)
     expect(parsed.body.message).toMatch(/before express\.json\(\)/)
   })

@@ -13,8 +13,16 @@ const express4 = createRequire(import.meta.url)('express4') as typeof express5
 
 /** The majors every suite runs against. */
 export const MAJORS = [
-  { major: 'express 5', express: express5, version: (createRequire(import.meta.url)('express/package.json') as { version: string }).version },
-  { major: 'express 4', express: express4, version: (createRequire(import.meta.url)('express4/package.json') as { version: string }).version },
+  {
+    major: 'express 5',
+    express: express5,
+    version: (createRequire(import.meta.url)('express/package.json') as { version: string }).version,
+  },
+  {
+    major: 'express 4',
+    express: express4,
+    version: (createRequire(import.meta.url)('express4/package.json') as { version: string }).version,
+  },
 ] as const
 
 export { APP_HOST, APP_ORIGIN, HOSTILE_RETURN_URLS } from '../../../../test/support/adapter-suites/fixture.js'

@@ -41,7 +41,10 @@ describe.each(MAJORS)('polarPortal on $major ($version)', ({ Koa }) => {
     expect(res.body).toEqual({ url: session.customerPortalUrl, expiresAt: session.expiresAt.toISOString() })
     expect(res.headers['location']).toBeUndefined()
 
-    const browser = await request(server).get('/portal').set('x-user', 'usr_1').set('Accept', 'text/html,application/json;q=0.9')
+    const browser = await request(server)
+      .get('/portal')
+      .set('x-user', 'usr_1')
+      .set('Accept', 'text/html,application/json;q=0.9')
     expect(browser.status).toBe(303)
     expect(browser.headers['location']).toBe(session.customerPortalUrl)
     expect(fx.fake.stats.sessionsCreated).toBe(1)
@@ -87,7 +90,11 @@ describe.each(MAJORS)('polarPortal on $major ($version)', ({ Koa }) => {
 
   it.each(HOSTILE_RETURN_URLS)('refuses return_to=%s with 400 and no Location', async (hostile) => {
     const { server } = portalApp(fx.polar(), { returnToParam: 'return_to' })
-    const res = await request(server).get('/portal').query({ return_to: hostile }).set('Host', APP_HOST).set('x-user', 'usr_1')
+    const res = await request(server)
+      .get('/portal')
+      .query({ return_to: hostile })
+      .set('Host', APP_HOST)
+      .set('x-user', 'usr_1')
     expect(res.status).toBe(400)
     expect(res.headers['location']).toBeUndefined()
     expect(fx.fake.stats.sessionsCreated).toBe(0)

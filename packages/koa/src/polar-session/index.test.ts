@@ -34,7 +34,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       ctx.body = 'sign in first'
     })
     router.get('/', (ctx) => {
-      ctx.body = { page: 'home', session: ctx.state.polarSession ? 'yes' : 'no', errorCode: ctx.state.polarSessionError?.code ?? null }
+      ctx.body = {
+        page: 'home',
+        session: ctx.state.polarSession ? 'yes' : 'no',
+        errorCode: ctx.state.polarSessionError?.code ?? null,
+      }
     })
     router.post('/logout', (ctx) => {
       ctx.body = { page: 'logout', errorCode: ctx.state.polarSessionError?.code ?? null }
@@ -80,7 +84,14 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
       const { server } = makeApp(polarSession(fx.polar(), { lazy: false }))
       const res = await request(server).get('/me')
       expect(res.status).toBe(200)
-      expect(res.body).toEqual({ attached: true, id: null, externalId: null, returnUrl: null, expiresAt: null, errorCode: null })
+      expect(res.body).toEqual({
+        attached: true,
+        id: null,
+        externalId: null,
+        returnUrl: null,
+        expiresAt: null,
+        errorCode: null,
+      })
       expect(fx.fake.stats.total).toBe(0)
     })
 
@@ -97,7 +108,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
   describe('eager attach mode never fails a request', () => {
     it('a signed-in user with no Polar customer yet: every route answers 200, the error is attached', async () => {
       const { server, errors } = makeApp(polarSession(fx.polar(), { lazy: false }))
-      for (const [method, path] of [['get', '/'], ['post', '/logout'], ['get', '/']] as const) {
+      for (const [method, path] of [
+        ['get', '/'],
+        ['post', '/logout'],
+        ['get', '/'],
+      ] as const) {
         const res = await request(server)[method](path).set('x-user', 'usr_unknown')
         expect(res.status).toBe(200)
         expect(res.body.errorCode).toBe('customer_not_found')
@@ -231,14 +246,23 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
   describe('return_to', () => {
     it('resolves a relative path against the app origin (ctx.protocol + ctx.host)', async () => {
       const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to', lazy: false }))
-      const res = await request(server).get('/me').query({ return_to: '/account' }).set('Host', APP_HOST).set('x-user', 'usr_1')
+      const res = await request(server)
+        .get('/me')
+        .query({ return_to: '/account' })
+        .set('Host', APP_HOST)
+        .set('x-user', 'usr_1')
       expect(res.status).toBe(200)
       expect(res.body.returnUrl).toBe(`${APP_ORIGIN}/account`)
       expect(fx.newSessions().map((s) => s.returnUrl)).toEqual([`${APP_ORIGIN}/account`])
     })
 
     it("ignores the client's Origin header (Koa 3's ctx.origin) when resolving a relative path", async () => {
-      const { server } = makeApp(polarSession(fx.polar({ allowedReturnOrigins: [APP_ORIGIN, 'http://evil.example'] }), { returnToParam: 'return_to', lazy: false }))
+      const { server } = makeApp(
+        polarSession(fx.polar({ allowedReturnOrigins: [APP_ORIGIN, 'http://evil.example'] }), {
+          returnToParam: 'return_to',
+          lazy: false,
+        }),
+      )
       const res = await request(server)
         .get('/me')
         .query({ return_to: '/account' })
@@ -251,7 +275,11 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
 
     it.each(HOSTILE_RETURN_URLS)('refuses %s with 400 and no Location', async (hostile) => {
       const { server } = makeApp(polarSession(fx.polar(), { redirect: true, returnToParam: 'return_to' }))
-      const res = await request(server).get('/billing').query({ return_to: hostile }).set('Host', APP_HOST).set('x-user', 'usr_1')
+      const res = await request(server)
+        .get('/billing')
+        .query({ return_to: hostile })
+        .set('Host', APP_HOST)
+        .set('x-user', 'usr_1')
       expect(res.status).toBe(400)
       expect(res.headers['location']).toBeUndefined()
       expect(fx.fake.stats.sessionsCreated).toBe(0)
@@ -259,7 +287,10 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
 
     it('refuses a repeated parameter with 400 when required', async () => {
       const { server } = makeApp(polarSession(fx.polar(), { returnToParam: 'return_to', required: true }))
-      const res = await request(server).get('/me?return_to=/a&return_to=/b').set('Host', APP_HOST).set('x-user', 'usr_1')
+      const res = await request(server)
+        .get('/me?return_to=/a&return_to=/b')
+        .set('Host', APP_HOST)
+        .set('x-user', 'usr_1')
       expect(res.status).toBe(400)
       expect(res.text).toContain('return_to')
     })
@@ -270,7 +301,9 @@ describe('polarSession options', () => {
   it('are checked when the middleware is mounted', () => {
     const polar = fx.polar()
     expect(() => polarSession(polar, { returnToParam: '' })).toThrow(/returnToParam/)
-    expect(() => polarSession(polar, { retunToParam: 'return_to' } as never)).toThrow('polarSession: unknown option "retunToParam"; did you mean returnToParam?')
+    expect(() => polarSession(polar, { retunToParam: 'return_to' } as never)).toThrow(
+      'polarSession: unknown option "retunToParam"; did you mean returnToParam?',
+    )
     expect(() => polarSession(polar, { lazy: 'yes' } as never)).toThrow(/lazy must be true or false/)
     expect(() => polarSession(polar, { minRemainingMs: Number.NaN })).toThrow(/minRemainingMs/)
     expect(() => polarSession(polar, { redirect: 1 as unknown as boolean })).toThrow(/redirect/)

@@ -28,7 +28,12 @@ describe.each(MAJORS)('lazy polarSession on $major ($version)', ({ Koa }) => {
     })
     router.get('/billing-info', async (ctx) => {
       const [a, b] = await Promise.all([ctx.state.getPolarSession!(), ctx.state.getPolarSession!()])
-      ctx.body = { same: a === b, session: a?.id ?? null, attached: ctx.state.polarSession?.id ?? null, error: ctx.state.polarSessionError?.code ?? null }
+      ctx.body = {
+        same: a === b,
+        session: a?.id ?? null,
+        attached: ctx.state.polarSession?.id ?? null,
+        error: ctx.state.polarSessionError?.code ?? null,
+      }
     })
     app.use(router.routes())
     return app.callback()
@@ -76,7 +81,9 @@ describe.each(MAJORS)('lazy polarSession on $major ($version)', ({ Koa }) => {
     const attached = pages.filter((res) => res.body.session !== null)
     expect(attached.length).toBeLessThanOrEqual(5)
     expect(pages.filter((res) => res.body.error === 'rate_limited')).toHaveLength(20 - attached.length)
-    const portal = await Promise.all(USERS.slice(20, 25).map((user) => request(server).get('/portal').set('x-user', user)))
+    const portal = await Promise.all(
+      USERS.slice(20, 25).map((user) => request(server).get('/portal').set('x-user', user)),
+    )
     expect(portal.map((res) => res.status)).toEqual([303, 303, 303, 303, 303])
     expect(posts()).toBe(attached.length + 5)
   })

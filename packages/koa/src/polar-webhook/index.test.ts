@@ -17,7 +17,11 @@ beforeAll(() => {
 })
 
 function delivery(type: string, opts: { timestamp?: number } = {}) {
-  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { id: customer.id, external_id: customer.externalId } })
+  const body = JSON.stringify({
+    type,
+    timestamp: new Date().toISOString(),
+    data: { id: customer.id, external_id: customer.externalId },
+  })
   return { body, headers: { ...signWebhook(SECRET, body, opts), 'content-type': 'application/json' } }
 }
 
@@ -35,7 +39,11 @@ const jsonParser =
   }
 
 describe.each(MAJORS)('polarWebhook on $major ($version)', ({ Koa }) => {
-  function app(polar = fx.polar(), options: Parameters<typeof polarWebhook>[1] = { secret: SECRET }, parser?: Middleware) {
+  function app(
+    polar = fx.polar(),
+    options: Parameters<typeof polarWebhook>[1] = { secret: SECRET },
+    parser?: Middleware,
+  ) {
     const a = new Koa()
     a.on('error', () => {})
     if (parser) a.use(parser)
@@ -76,7 +84,10 @@ describe.each(MAJORS)('polarWebhook on $major ($version)', ({ Koa }) => {
     const old = delivery('customer.deleted', { timestamp: Math.floor(Date.now() / 1000) - 600 })
     const attempts = [
       request(app()).post('/webhooks/polar').set(good.headers).send(good.body.replace('}}', ',"x":1}}')),
-      request(app(fx.polar(), { secret: `${SECRET}0` })).post('/webhooks/polar').set(good.headers).send(good.body),
+      request(app(fx.polar(), { secret: `${SECRET}0` }))
+        .post('/webhooks/polar')
+        .set(good.headers)
+        .send(good.body),
       request(app()).post('/webhooks/polar').set(old.headers).send(old.body),
     ]
     for (const res of await Promise.all(attempts)) {
@@ -87,9 +98,15 @@ describe.each(MAJORS)('polarWebhook on $major ($version)', ({ Koa }) => {
 
   it('uses ctx.request.rawBody a parser kept; explains a parser that dropped it with a 500', async () => {
     const { body, headers } = delivery('customer.updated')
-    const kept = await request(app(fx.polar(), { secret: SECRET }, jsonParser(true))).post('/webhooks/polar').set(headers).send(body)
+    const kept = await request(app(fx.polar(), { secret: SECRET }, jsonParser(true)))
+      .post('/webhooks/polar')
+      .set(headers)
+      .send(body)
     expect([kept.status, kept.body]).toEqual([202, { received: true, invalidated: 2 }])
-    const dropped = await request(app(fx.polar(), { secret: SECRET }, jsonParser(false))).post('/webhooks/polar').set(headers).send(body)
+    const dropped = await request(app(fx.polar(), { secret: SECRET }, jsonParser(false)))
+      .post('/webhooks/polar')
+      .set(headers)
+      .send(body)
     expect(dropped.status).toBe(500)
     expect(dropped.body.message).toMatch(/before the body parser/)
   })

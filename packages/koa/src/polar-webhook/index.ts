@@ -1,5 +1,11 @@
 import type { PolarSessions } from '@polar-session/core'
-import { keptBody, readNodeBody, webhookRoute, type WebhookBody, type WebhookRouteOptions } from '@polar-session/core/adapter'
+import {
+  keptBody,
+  readNodeBody,
+  webhookRoute,
+  type WebhookBody,
+  type WebhookRouteOptions,
+} from '@polar-session/core/adapter'
 import type { Context, Middleware } from 'koa'
 
 /** How to keep the raw body in this framework, for the 500 a body parser causes. */

@@ -26,7 +26,8 @@ afterAll(async () => {
   const { checkAnswers } = await import('./openapi-contract.js')
   const summary = checkAnswers(answers.splice(0))
   const dir = inject('polarContractDir')
-  if (dir) writeFileSync(join(dir, `${randomUUID()}.json`), JSON.stringify({ ...summary, failures: summary.failures.length }))
+  if (dir)
+    writeFileSync(join(dir, `${randomUUID()}.json`), JSON.stringify({ ...summary, failures: summary.failures.length }))
   if (summary.failures.length > 0) {
     const unique = [...new Set(summary.failures)]
     throw new Error(

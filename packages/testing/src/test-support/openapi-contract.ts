@@ -69,18 +69,69 @@ const oauth2 = (error: string): AnySchema => ({
 
 /** Answers Polar sends that its OpenAPI document does not describe. */
 export const RUNTIME_SHAPES: RuntimeShape[] = [
-  { name: 'invalid_token', source: "authlib's InvalidTokenError via AuthSubjectMiddleware", status: [401], json: oauth2('invalid_token') },
-  { name: 'insufficient_scope', source: "Polar's InsufficientScopeError (authlib)", status: [403], json: oauth2('insufficient_scope') },
-  { name: 'route not found', source: "Starlette's 404 (no route, or APIVersionMiddleware)", status: [404], json: detailOnly('Not Found') },
+  {
+    name: 'invalid_token',
+    source: "authlib's InvalidTokenError via AuthSubjectMiddleware",
+    status: [401],
+    json: oauth2('invalid_token'),
+  },
+  {
+    name: 'insufficient_scope',
+    source: "Polar's InsufficientScopeError (authlib)",
+    status: [403],
+    json: oauth2('insufficient_scope'),
+  },
+  {
+    name: 'route not found',
+    source: "Starlette's 404 (no route, or APIVersionMiddleware)",
+    status: [404],
+    json: detailOnly('Not Found'),
+  },
   { name: 'method not allowed', source: "Starlette's 405", status: [405], json: detailOnly('Method Not Allowed') },
-  { name: 'body parse error', source: "FastAPI's 400 for a body it cannot decode", status: [400], json: detailOnly('There was an error parsing the body') },
+  {
+    name: 'body parse error',
+    source: "FastAPI's 400 for a body it cannot decode",
+    status: [400],
+    json: detailOnly('There was an error parsing the body'),
+  },
   { name: 'LengthRequired', source: 'MaxBodySizeMiddleware', status: [411], json: errorAndDetail('LengthRequired') },
-  { name: 'RequestBodyTooLarge', source: 'MaxBodySizeMiddleware', status: [413], json: errorAndDetail('RequestBodyTooLarge') },
-  { name: 'rate limited', source: "asgi-ratelimit's 429: no body", status: [429], text: { contentType: /^$/, body: '' } },
-  { name: 'redirect_slashes', source: "Starlette's 307 to the other spelling of the path", status: [307], text: { contentType: /^$/, body: '' } },
-  { name: 'unhandled error', source: "Starlette's ServerErrorMiddleware", status: [500], text: { contentType: /^text\/plain; charset=utf-8$/, body: 'Internal Server Error' } },
-  { name: 'proxy error page', source: 'the proxy in front of Polar', status: [502, 503, 504], text: { contentType: /^text\/html/ } },
-  { name: 'portal page', source: "Polar's frontend (another host), not the API", status: [200, 401, 404], text: { contentType: /^text\/html/ }, routeKey: / \/\{slug\}\/portal$/ },
+  {
+    name: 'RequestBodyTooLarge',
+    source: 'MaxBodySizeMiddleware',
+    status: [413],
+    json: errorAndDetail('RequestBodyTooLarge'),
+  },
+  {
+    name: 'rate limited',
+    source: "asgi-ratelimit's 429: no body",
+    status: [429],
+    text: { contentType: /^$/, body: '' },
+  },
+  {
+    name: 'redirect_slashes',
+    source: "Starlette's 307 to the other spelling of the path",
+    status: [307],
+    text: { contentType: /^$/, body: '' },
+  },
+  {
+    name: 'unhandled error',
+    source: "Starlette's ServerErrorMiddleware",
+    status: [500],
+    text: { contentType: /^text\/plain; charset=utf-8$/, body: 'Internal Server Error' },
+  },
+  {
+    name: 'proxy error page',
+    source: 'the proxy in front of Polar',
+    status: [502, 503, 504],
+    text: { contentType: /^text\/html/ },
+  },
+  {
+    name: 'portal page',
+    source: "Polar's frontend (another host), not the API",
+    status: [200, 401, 404],
+    text: { contentType: /^text\/html/ },
+    routeKey: / \/\{slug\}\/portal$/,
+  },
 ]
 
 // ---------------------------------------------------------------- the validator
@@ -96,14 +147,18 @@ let contract: Contract | undefined
 /** Compiles lazily: the spec is added once per process, each schema compiled on first use. */
 function load(): Contract {
   if (contract) return contract
-  const doc = JSON.parse(readFileSync(new URL('./polar-openapi-subset.json', import.meta.url), 'utf8')) as Contract['doc'] & {
+  const doc = JSON.parse(
+    readFileSync(new URL('./polar-openapi-subset.json', import.meta.url), 'utf8'),
+  ) as Contract['doc'] & {
     components: { schemas: Record<string, unknown> }
   }
   closeObjects(doc.components.schemas)
   // OpenAPI's `discriminator` and `example` are not JSON Schema keywords: strict mode off, formats checked.
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true })
   // A CommonJS module: its function is the default export or that export's `default`, by loader.
-  const addFormats = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin)
+  const addFormats =
+    (addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
+    (addFormatsModule as unknown as FormatsPlugin)
   addFormats(ajv, ['date-time', 'uri', 'email', 'uuid'])
   ajv.addFormat('uuid4', UUID4)
   ajv.addSchema(doc as AnySchema, SPEC_ID)
@@ -117,7 +172,9 @@ function load(): Contract {
     }
     return fn
   }
-  const runtime = new Map(RUNTIME_SHAPES.filter((s) => s.json).map((s) => [s, ajv.compile(s.json as AnySchema)] as const))
+  const runtime = new Map(
+    RUNTIME_SHAPES.filter((s) => s.json).map((s) => [s, ajv.compile(s.json as AnySchema)] as const),
+  )
   contract = { doc, validate, runtime }
   return contract
 }
@@ -127,7 +184,8 @@ function closeObjects(node: unknown): void {
   if (Array.isArray(node)) node.forEach(closeObjects)
   else if (typeof node === 'object' && node !== null) {
     const schema = node as Record<string, unknown>
-    if (schema.properties !== undefined && schema.additionalProperties === undefined) schema.additionalProperties = false
+    if (schema.properties !== undefined && schema.additionalProperties === undefined)
+      schema.additionalProperties = false
     Object.values(schema).forEach(closeObjects)
   }
 }
@@ -136,7 +194,8 @@ const pointer = (...parts: string[]) => parts.map((p) => `/${p.replace(/~/g, '~0
 
 function describeErrors(errors: ErrorObject[] | null | undefined): string {
   // Paths and messages only: never the values, which may hold the fake's tokens or emails.
-  const named = (e: ErrorObject) => (typeof e.params.additionalProperty === 'string' ? ` (${e.params.additionalProperty})` : '')
+  const named = (e: ErrorObject) =>
+    typeof e.params.additionalProperty === 'string' ? ` (${e.params.additionalProperty})` : ''
   const lines = (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${named(e)}`)
   return [...new Set(lines)].slice(0, 5).join('; ')
 }
@@ -147,7 +206,10 @@ export function checkAnswer(answer: ObservedAnswer): Verdict {
     return { ok: true, kind: 'skipped', why: `the ${answer.fault} fault` }
   }
   const where = `${answer.routeKey} → ${answer.status}`
-  if (answer.method === 'HEAD') return answer.body === '' ? { ok: true, kind: 'runtime', shape: 'HEAD: no body' } : { ok: false, reason: `${where}: a HEAD answer with a body` }
+  if (answer.method === 'HEAD')
+    return answer.body === ''
+      ? { ok: true, kind: 'runtime', shape: 'HEAD: no body' }
+      : { ok: false, reason: `${where}: a HEAD answer with a body` }
   const { doc, validate, runtime } = load()
   const contentType = answer.headers['content-type'] ?? ''
   const isJson = contentType === 'application/json'
@@ -158,9 +220,15 @@ export function checkAnswer(answer: ObservedAnswer): Verdict {
   if (response) {
     const base = pointer('paths', path, method, 'responses', String(answer.status))
     if (response.content?.['application/json'] === undefined) {
-      return answer.body === '' ? { ok: true, kind: 'spec', schema: `${base} (no content)`, extraErrorKey: false } : { ok: false, reason: `${where}: the spec has no body here` }
+      return answer.body === ''
+        ? { ok: true, kind: 'spec', schema: `${base} (no content)`, extraErrorKey: false }
+        : { ok: false, reason: `${where}: the spec has no body here` }
     }
-    if (!isJson) return { ok: false, reason: `${where}: content-type ${JSON.stringify(contentType)}, the spec says application/json` }
+    if (!isJson)
+      return {
+        ok: false,
+        reason: `${where}: content-type ${JSON.stringify(contentType)}, the spec says application/json`,
+      }
     let body: unknown
     try {
       body = JSON.parse(answer.body)
@@ -171,13 +239,25 @@ export function checkAnswer(answer: ObservedAnswer): Verdict {
     if (answer.status === 422 && typeof body === 'object' && body !== null) {
       // Runtime ≠ spec: the `error` key, checked here, then removed before the spec's schema.
       const { error, ...rest } = body as Record<string, unknown>
-      if (!VALIDATION_ERROR_NAMES.includes(error as string)) return { ok: false, reason: `${where}: 422 without Polar's runtime "error" key` }
+      if (!VALIDATION_ERROR_NAMES.includes(error as string))
+        return { ok: false, reason: `${where}: 422 without Polar's runtime "error" key` }
       body = rest
       extraErrorKey = true
     }
-    const ref = pointer('paths', path, method, 'responses', String(answer.status), 'content', 'application/json', 'schema')
+    const ref = pointer(
+      'paths',
+      path,
+      method,
+      'responses',
+      String(answer.status),
+      'content',
+      'application/json',
+      'schema',
+    )
     const fn = validate(ref)
-    return fn(body) ? { ok: true, kind: 'spec', schema: ref, extraErrorKey } : { ok: false, reason: `${where}: ${describeErrors(fn.errors)}` }
+    return fn(body)
+      ? { ok: true, kind: 'spec', schema: ref, extraErrorKey }
+      : { ok: false, reason: `${where}: ${describeErrors(fn.errors)}` }
   }
   // Not in this route's responses: spec components that apply to every route, then runtime-only shapes.
   if (isJson && (answer.status === 401 || answer.status === 404)) {
@@ -191,11 +271,17 @@ export function checkAnswer(answer: ObservedAnswer): Verdict {
     if (shape.routeKey && !shape.routeKey.test(answer.routeKey)) continue
     if (shape.json) {
       if (isJson && runtime.get(shape)?.(safeJson(answer.body))) return { ok: true, kind: 'runtime', shape: shape.name }
-    } else if (shape.text && shape.text.contentType.test(contentType) && (shape.text.body === undefined || shape.text.body === answer.body)) {
+    } else if (
+      shape.text?.contentType.test(contentType) &&
+      (shape.text.body === undefined || shape.text.body === answer.body)
+    ) {
       return { ok: true, kind: 'runtime', shape: shape.name }
     }
   }
-  return { ok: false, reason: `${where}: neither Polar's spec nor a documented runtime shape describes this answer (content-type ${JSON.stringify(contentType)})` }
+  return {
+    ok: false,
+    reason: `${where}: neither Polar's spec nor a documented runtime shape describes this answer (content-type ${JSON.stringify(contentType)})`,
+  }
 }
 
 function safeJson(text: string): unknown {
