@@ -1,5 +1,5 @@
 import { PolarSessionError } from '../errors.js'
-import type { StoreCall } from '../reuse/entry-store.js'
+import type { SharedBudget, StoreCall } from '../reuse/entry-store.js'
 import type { BudgetRefusal } from '../observe/stats.js'
 import type { Logger } from '../types.js'
 import { SlidingWindow } from './sliding-window.js'
@@ -26,24 +26,6 @@ const DEFAULT_BLOCK_SEC = 60
  * run on the monotonic one): it is let through rather than refused for a rounding error.
  */
 const CLOCK_SLACK_MS = 20
-
-/**
- * The shared half of the budget, in a store several processes use. Every call may reject (the
- * store is down, or did not answer in time): the budget then counts in this process alone, so
- * a broken Redis costs availability nothing, at the price of each process spending up to the
- * whole budget until it is back (Polar's 429 then stops them all, as it would anyway).
- */
-export interface SharedBudget {
-  /**
-   * Counts one creation at `key` unless `limit` were counted in the last `windowMs`: resolves 0
-   * when counted, else the milliseconds until one would be. Like `readBlock`, it makes no call
-   * for a request whose store calls already failed (`call`).
-   */
-  countInWindow(key: string, limit: number, windowMs: number, call?: StoreCall): Promise<number>
-  /** The time (ms since the epoch) Polar asked every process to wait until, or null. */
-  readBlock(key: string, call?: StoreCall): Promise<number | null>
-  writeBlock(key: string, until: number, ttlMs: number): Promise<void>
-}
 
 export interface CreationBudgetOptions {
   /** Polar requests allowed in any minute (a sliding window); `Infinity` turns counting off (429s still block). */

@@ -1,6 +1,6 @@
 import type { Attributes, Span } from '@opentelemetry/api'
 import { isPolarSessionError } from '../errors.js'
-import type { RetryableFailure } from '../polar/map-error.js'
+import type { RetryableFailure } from '../polar/types.js'
 import type { UpstreamCallObserver, UpstreamObserver } from '../polar/types.js'
 import type { Instruments } from './otel.js'
 import type { UpstreamOutcome } from './stats.js'

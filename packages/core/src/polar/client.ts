@@ -8,7 +8,6 @@ import {
   networkErrorCode,
   rateLimitedError,
   unavailableError,
-  type RetryableFailure,
 } from './map-error.js'
 import { parseCustomer } from './parse-customer.js'
 import { parseSessionBody } from './parse-session.js'
@@ -22,6 +21,7 @@ import type {
   PolarClient,
   PolarClientOptions,
   ReceivedSession,
+  RetryableFailure,
   UpstreamCallObserver,
   UpstreamObserver,
 } from './types.js'

@@ -2,14 +2,7 @@ import { PolarSessionError } from '../errors.js'
 import { describeTarget, type RequestContext } from './context.js'
 import { isJsonObject } from './json-fields.js'
 import { parseRetryAfter } from './retry.js'
-import type { PolarErrorDetails } from './types.js'
-
-/** A failed attempt that may be retried. */
-export type RetryableFailure =
-  | { kind: 'rate_limited'; status: 429; retryAfterSec?: number }
-  | { kind: 'server_error'; status: 500 | 502 | 503 | 504; retryAfterSec?: number }
-  | { kind: 'timeout'; timeoutMs: number; clampedByDeadline: boolean }
-  | { kind: 'network'; error: unknown; code?: string }
+import type { PolarErrorDetails, RetryableFailure } from './types.js'
 
 /** What a non-2xx answer means: retry it, or fail with this error. */
 export type ResponseVerdict = RetryableFailure | { kind: 'fatal'; error: PolarSessionError }

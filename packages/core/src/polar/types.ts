@@ -1,6 +1,12 @@
 import type { UpstreamOutcome } from '../observe/stats.js'
 import type { Logger, PolarCustomer } from '../types.js'
-import type { RetryableFailure } from './map-error.js'
+
+/** A failed attempt that may be retried. */
+export type RetryableFailure =
+  | { kind: 'rate_limited'; status: 429; retryAfterSec?: number }
+  | { kind: 'server_error'; status: 500 | 502 | 503 | 504; retryAfterSec?: number }
+  | { kind: 'timeout'; timeoutMs: number; clampedByDeadline: boolean }
+  | { kind: 'network'; error: unknown; code?: string }
 
 /** Options of {@link createPolarClient}. The core fills in its defaults before calling it. */
 export interface PolarClientOptions {

@@ -1,4 +1,3 @@
-import type { SharedBudget } from '../budget/creation-budget.js'
 import type { MemoryStore } from '../store/memory.js'
 import type { CachedEntry } from './entry.js'
 
@@ -60,6 +59,24 @@ export interface StoreRead {
  */
 export interface StoreCall {
   failed: boolean
+}
+
+/**
+ * The shared half of the budget, in a store several processes use. Every call may reject (the
+ * store is down, or did not answer in time): the budget then counts in this process alone, so
+ * a broken Redis costs availability nothing, at the price of each process spending up to the
+ * whole budget until it is back (Polar's 429 then stops them all, as it would anyway).
+ */
+export interface SharedBudget {
+  /**
+   * Counts one creation at `key` unless `limit` were counted in the last `windowMs`: resolves 0
+   * when counted, else the milliseconds until one would be. Like `readBlock`, it makes no call
+   * for a request whose store calls already failed (`call`).
+   */
+  countInWindow(key: string, limit: number, windowMs: number, call?: StoreCall): Promise<number>
+  /** The time (ms since the epoch) Polar asked every process to wait until, or null. */
+  readBlock(key: string, call?: StoreCall): Promise<number | null>
+  writeBlock(key: string, until: number, ttlMs: number): Promise<void>
 }
 
 /** A lease on a key while this process creates its session; see `SharedEntryStore`. */

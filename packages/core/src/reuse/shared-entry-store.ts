@@ -1,7 +1,6 @@
-import type { SharedBudget } from '../budget/creation-budget.js'
 import type { Logger, SessionStore, StoreLease } from '../types.js'
 import { decodeEntry, encodeEntry, type CachedEntry } from './entry.js'
-import type { EntryLease, EntryLock, EntryStore, StoreCall, StoreRead } from './entry-store.js'
+import type { EntryLease, EntryLock, EntryStore, SharedBudget, StoreCall, StoreRead } from './entry-store.js'
 import { NearCache } from './near-cache.js'
 import { StoreBreaker } from './store-breaker.js'
 
