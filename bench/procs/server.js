@@ -39,12 +39,17 @@ if (variant === 'portal-theirs') {
   // body are passed through untouched. Installed before the adapter (and its SDK) is loaded.
   const original = globalThis.fetch
   const POLAR_ORIGIN = /^https:\/\/(sandbox-)?api\.polar\.sh(?=\/|$)/
-  globalThis.fetch = function fetchViaFake(input, init) {
+  globalThis.fetch = async function fetchViaFake(input, init) {
     rewrittenCalls++
-    if (typeof input === 'string') input = input.replace(POLAR_ORIGIN, fakeUrl)
-    else if (input instanceof URL) input = new URL(input.href.replace(POLAR_ORIGIN, fakeUrl))
-    else if (input instanceof Request) input = new Request(input.url.replace(POLAR_ORIGIN, fakeUrl), input)
-    return original(input, init)
+    if (typeof input === 'string') return original(input.replace(POLAR_ORIGIN, fakeUrl), init)
+    if (input instanceof URL) return original(new URL(input.href.replace(POLAR_ORIGIN, fakeUrl)), init)
+    if (!(input instanceof Request)) return original(input, init)
+    // The SDK passes a Request. Copying it with new Request(url, request) would turn its body into
+    // a stream, sent chunked, and Polar (like the fake) answers a POST without Content-Length with
+    // 411: read the body out, so it goes as the SDK's own request would, with its length.
+    const body = input.method === 'GET' || input.method === 'HEAD' ? undefined : await input.arrayBuffer()
+    const { method, headers, signal, redirect } = input
+    return original(input.url.replace(POLAR_ORIGIN, fakeUrl), { method, headers, body, signal, redirect, ...init })
   }
   // The adapter console.error()s every failure (e.g. each 429 in the rate-limit run): count instead.
   console.error = () => {
