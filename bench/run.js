@@ -660,28 +660,24 @@ async function micro() {
   }
 }
 
-// The same hit path with @opentelemetry/api installed and the default (no-op) global providers,
-// against a process where the api cannot be found: two processes, measured in turn (the order
-// swaps every round), ratios taken per round.
-async function microOtel() {
-  const { rounds, runMs, warmMs } = CFG.microOtel
-  const args = [JSON.stringify({ mode: 'serve', users: 100, warmMs })]
-  const plain = await child('micro.js', {
-    args,
-    execArgv: ['--require', here('lib/hide-otel.cjs')],
-    readyTimeoutMs: 300_000,
-  })
-  const otel = await child('micro.js', { args, readyTimeoutMs: 300_000 })
+/**
+ * Two `micro.js` processes in 'serve' mode, measured in turn (the order swaps every round),
+ * ratios and differences taken per round: the A/B comparisons of the hit path.
+ */
+async function alternateMicro({ rounds, runMs, warmMs }, a, b) {
+  const start = (variant) =>
+    child('micro.js', {
+      args: [JSON.stringify({ mode: 'serve', users: 100, warmMs, ...variant.options })],
+      execArgv: variant.execArgv ?? [],
+      readyTimeoutMs: 300_000,
+    })
+  const procs = { a: await start(a), b: await start(b) }
   try {
-    if (plain.info.otelApiLoaded || !otel.info.otelApiLoaded) {
-      throw new Error(
-        `expected the api hidden from one process and loaded in the other: ${plain.info.otelApiLoaded}, ${otel.info.otelApiLoaded}`,
-      )
-    }
-    const runs = { plain: [], otel: [] }
+    a.check?.(procs.a.info, procs.b.info)
+    const runs = { a: [], b: [] }
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? ['plain', 'otel'] : ['otel', 'plain']
-      for (const name of order) runs[name].push(await (name === 'plain' ? plain : otel).call('run', { runMs }))
+      for (const name of r % 2 === 0 ? ['a', 'b'] : ['b', 'a'])
+        runs[name].push(await procs[name].call('run', { runMs }))
     }
     const figures = (list) => ({
       sequentialOpsPerSec: summarize(
@@ -700,24 +696,69 @@ async function microOtel() {
     })
     const ratio = (key) =>
       pairedRatio(
-        runs.otel.map((x) => x[key]),
-        runs.plain.map((x) => x[key]),
+        runs.b.map((x) => x[key]),
+        runs.a.map((x) => x[key]),
       )
     return {
-      method: `getSession on a hit as in "micro", ${rounds} alternating rounds of ${runMs} ms: @opentelemetry/api installed with the default no-op global providers, against a process where it cannot be found (bench/lib/hide-otel.cjs)`,
-      withoutOtel: figures(runs.plain),
-      withOtelNoop: figures(runs.otel),
+      a: figures(runs.a),
+      b: figures(runs.b),
       ratioSequential: ratio('sequentialOpsPerSec'),
       cpuNsPerOpDifference: pairedDiff(
-        runs.otel.map((x) => x.sequentialCpuNsPerOp),
-        runs.plain.map((x) => x.sequentialCpuNsPerOp),
+        runs.b.map((x) => x.sequentialCpuNsPerOp),
+        runs.a.map((x) => x.sequentialCpuNsPerOp),
         0,
       ),
       ratioConcurrent100: ratio('concurrentOpsPerSec'),
     }
   } finally {
-    await plain.stop()
-    await otel.stop()
+    await procs.a.stop()
+    await procs.b.stop()
+  }
+}
+
+// The same hit path with @opentelemetry/api installed and the default (no-op) global providers,
+// against a process where the api cannot be found.
+async function microOtel() {
+  const cfg = CFG.microOtel
+  const { a, b, ...paired } = await alternateMicro(
+    cfg,
+    {
+      execArgv: ['--require', here('lib/hide-otel.cjs')],
+      check: (plain, otel) => {
+        if (plain.otelApiLoaded || !otel.otelApiLoaded) {
+          throw new Error(
+            `expected the api hidden from one process and loaded in the other: ${plain.otelApiLoaded}, ${otel.otelApiLoaded}`,
+          )
+        }
+      },
+    },
+    {},
+  )
+  return {
+    method: `getSession on a hit as in "micro", ${cfg.rounds} alternating rounds of ${cfg.runMs} ms: @opentelemetry/api installed with the default no-op global providers, against a process where it cannot be found (bench/lib/hide-otel.cjs)`,
+    withoutOtel: a,
+    withOtelNoop: b,
+    ...paired,
+  }
+}
+
+// The same hit path through redisStore (sealed) with the near cache, against the memory store:
+// what a warm hit costs in the process when Redis is the store.
+async function microNear() {
+  const cfg = CFG.microOtel
+  const redisPrefix = `polar-session-bench:${randomBytes(6).toString('hex')}:`
+  const { a, b, ...paired } = await alternateMicro(
+    cfg,
+    { options: { store: 'memory' } },
+    {
+      options: { store: 'redis', redisUrl: REDIS_URL, redisPrefix },
+    },
+  )
+  return {
+    method: `getSession on a hit as in "micro", ${cfg.rounds} alternating rounds of ${cfg.runMs} ms: redisStore (sealed) with the near cache, against memoryStore`,
+    memory: a,
+    nearCache: b,
+    ...paired,
   }
 }
 
@@ -905,6 +946,14 @@ function goals(r) {
       mo.ratioSequential.median >= 0.9 && mo.ratioConcurrent100.median >= 0.9,
     )
   }
+  const mn = r.microNear
+  if (mn?.cpuNsPerOpDifference) {
+    add(
+      'getSession hit through redisStore with the near cache within 5 µs of CPU of the memory store (in-process)',
+      `${mn.cpuNsPerOpDifference.median >= 0 ? '+' : ''}${mn.cpuNsPerOpDifference.median} ns per call (${mn.memory.sequentialCpuNsPerOp.median} vs ${mn.nearCache.sequentialCpuNsPerOp.median} ns); ${(mn.ratioSequential.median * 100).toFixed(1)}% of the memory store's ops/s`,
+      mn.cpuNsPerOpDifference.median <= 5_000,
+    )
+  }
   const mem = r.memory
   if (mem?.unbounded) {
     add(
@@ -941,6 +990,7 @@ async function main() {
     ['rateLimit', rateLimit],
     ['micro', micro],
     ['microOtel', microOtel],
+    ['microNear', microNear],
     ['memory', memory],
   ]
   const only = process.env.BENCH_ONLY?.split(',')

@@ -230,6 +230,37 @@ export function renderReport(results) {
     out.push(`upstream calls during timing: ${mi.upstreamCallsDuringTiming}; allocation: ${mi.allocationMethod}`)
     out.push('')
   }
+  if (s.microNear) {
+    const mn = s.microNear
+    out.push('## getSession on a hit: memoryStore vs redisStore with the near cache (alternating processes)')
+    out.push(
+      table(
+        ['figure', 'memoryStore', 'redisStore (sealed), near cache', 'per round'],
+        [
+          [
+            'ops/s, awaited one after another',
+            fig(mn.memory.sequentialOpsPerSec),
+            fig(mn.nearCache.sequentialOpsPerSec),
+            fig(mn.ratioSequential, pct),
+          ],
+          [
+            'ops/s, 100 calls in flight',
+            fig(mn.memory.concurrent100OpsPerSec),
+            fig(mn.nearCache.concurrent100OpsPerSec),
+            fig(mn.ratioConcurrent100, pct),
+          ],
+          [
+            'CPU ns per call, awaited one after another',
+            fig(mn.memory.sequentialCpuNsPerOp),
+            fig(mn.nearCache.sequentialCpuNsPerOp),
+            `${fig(mn.cpuNsPerOpDifference)} ns (difference)`,
+          ],
+        ],
+      ),
+    )
+    out.push(`upstream calls during timing: ${mn.nearCache.upstreamCallsDuringTiming}`)
+    out.push('')
+  }
   if (s.microOtel) {
     const mo = s.microOtel
     out.push('## getSession on a hit, with and without OpenTelemetry (alternating processes)')
@@ -298,7 +329,7 @@ export function renderReport(results) {
   }
   for (const [k, v] of Object.entries(s)) if (k.endsWith('Error')) out.push(`!! ${k}: ${String(v).split('\n')[0]}`)
   if (results.goals?.length) {
-    out.push('## Goals of issue 7')
+    out.push('## Goals (the issues' performance targets)')
     out.push(
       table(
         ['', 'goal', 'measured'],

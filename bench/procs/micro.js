@@ -1,11 +1,13 @@
 // Micro-benchmark of getSession() on a hit, memory store, in one process (no HTTP).
-// Argv JSON: { mode: 'ops' | 'alloc' | 'serve', runs, runMs, warmMs, users }.
+// Argv JSON: { mode: 'ops' | 'alloc' | 'serve', runs, runMs, warmMs, users, store?, redisUrl?, redisPrefix? }.
 //   ops:   awaited calls one after another (one caller), and 100 concurrent callers, in ops/s
 //   alloc: heap bytes allocated per call, from heapUsed deltas over a stretch with no GC
 //          (run with --expose-gc and a large young generation so no scavenge interrupts it)
 //   serve: warms up, then measures one run of both (ops/s) each time the parent sends `run`,
 //          so that two variants in two processes can be measured in alternation. Reports
 //          whether the core loaded @opentelemetry/api (run.js hides it from one variant).
+// store: 'memory' (default) or 'redis': redisStore, sealed, with the near cache trusting its
+// copies for longer than the run (so a hit is the near cache's alone, as in a warm process).
 // Sessions are created through a canned fetch (see lib/canned.js) before anything is timed.
 
 import { createRequire } from 'node:module'
@@ -17,14 +19,35 @@ import { ready, serveParent } from '../lib/child.js'
 const o = JSON.parse(process.argv[2] ?? '{}')
 const template = await fetchTemplate()
 const canned = cannedFetch(template)
+let redis = null
+let store = memoryStore()
+let shared = {}
+if (o.store === 'redis') {
+  const { createClient } = await import('redis')
+  const { redisStore } = await import('@polar-session/core/redis')
+  redis = await createClient({ url: o.redisUrl }).connect()
+  store = redisStore({ client: redis, prefix: o.redisPrefix })
+  shared = { encryptionKey: 'bench-only-key-'.repeat(3), nearCacheTtlMs: 3_600_000 }
+}
 const polar = createPolarSessions({
   accessToken: template.accessToken,
   baseUrl: 'http://127.0.0.1:9',
   // The canned portal URLs are on the (closed) fake's origin, not the base URL's.
   portalOrigins: [template.portalOrigin],
   fetch: canned.fetch,
-  store: memoryStore(),
+  store,
+  ...shared,
 })
+const closeAll = async () => {
+  await polar.close()
+  if (redis !== null) {
+    for await (const batch of redis.scanIterator({ MATCH: `${o.redisPrefix}*`, COUNT: 500 })) {
+      const keys = Array.isArray(batch) ? batch : [batch]
+      if (keys.length > 0) await redis.del(keys)
+    }
+    await redis.quit()
+  }
+}
 const ids = Array.from({ length: o.users ?? 100 }, (_, i) => ({ externalCustomerId: `usr_${i}` }))
 await Promise.all(ids.map((id) => polar.getSession(id)))
 const created = canned.calls()
@@ -85,7 +108,7 @@ if (o.mode === 'serve') {
         upstreamCalls: canned.calls() - created,
       }
     },
-    close: () => polar.close(),
+    close: closeAll,
   })
   ready({ otelApiLoaded, sessionsCreated: created })
 } else {
