@@ -329,7 +329,7 @@ export function renderReport(results) {
   }
   for (const [k, v] of Object.entries(s)) if (k.endsWith('Error')) out.push(`!! ${k}: ${String(v).split('\n')[0]}`)
   if (results.goals?.length) {
-    out.push('## Goals (the issues' performance targets)')
+    out.push("## Goals (the issues' performance targets)")
     out.push(
       table(
         ['', 'goal', 'measured'],
