@@ -22,6 +22,7 @@ export type {
   AttachedSession,
   AttachOptions,
   LazySession,
+  MaybePromise,
   RequestCall,
   RequestFacts,
   RequestSessionOptions,

@@ -1,4 +1,4 @@
-import { CreationBudget, type CreationPurpose } from './budget/creation-budget.js'
+import { CreationBudget } from './budget/creation-budget.js'
 import { isPolarSessionError, PolarSessionError } from './errors.js'
 import { createAttachErrorLog } from './adapter/attach-error-log.js'
 import { registerInternals } from './adapter/internals.js'
@@ -24,46 +24,7 @@ import { sealedStore } from './store/sealed.js'
 import type { PolarIdentity, PolarSession, SessionStore } from './types.js'
 import { validateIdentity, type CheckedIdentity } from './validate-identity.js'
 import { USER_AGENT } from './version.js'
-
-/** Per-call options of {@link PolarSessions.getSession}. */
-export interface GetSessionOptions {
-  /**
-   * The portal's back link for this session; null for none. Checked against
-   * `allowedReturnOrigins` (400 `invalid_return_url` when off them, or when none are set).
-   * Each return URL gets its own cached session, up to `maxReturnUrlsPerCustomer` per identity.
-   * @default the `returnUrl` option when it is a string
-   */
-  returnUrl?: string | URL | null
-  /** Hand out a cached session only with more than this left. @default `refreshMarginMs` */
-  minRemainingMs?: number
-  /**
-   * Why the session is wanted, for the creation budget: `'interactive'` when a person waits for
-   * it (a portal visit), `'attach'` when it is fetched only in case a route uses it (attach
-   * mode in front of every route), which may spend at most `attachBudgetShare` of the budget.
-   * @default 'interactive'
-   */
-  purpose?: CreationPurpose
-  /**
-   * Only a session already cached (in this process, or in the shared store): never calls
-   * Polar, never waits for a creation, resolves to null when there is none. What lazy attach
-   * mode uses on every request.
-   * @default false
-   */
-  cachedOnly?: boolean
-}
-
-/** Per-call options of {@link PolarSessions.resolve}. */
-export interface ResolveOptions extends GetSessionOptions {}
-
-/** Options of {@link PolarSessions.prefetch}. */
-export interface PrefetchOptions {
-  /**
-   * The return URL of the session to prepare: the one the first portal visit will ask for.
-   * Checked like `getSession`'s (a refused one is logged, not thrown).
-   * @default the `returnUrl` option when it is a string
-   */
-  returnUrl?: string | URL | null
-}
+import type { GetSessionOptions, PrefetchOptions, ResolveOptions } from './call-options.js'
 
 /** What {@link createPolarSessions} returns. */
 export interface PolarSessions<Req = any> {
@@ -234,9 +195,10 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
   const sessionFor = (
     identity: PolarIdentity,
     callOptions: GetSessionOptions,
+    requestedReturnUrl: string | URL | null | undefined = callOptions.returnUrl,
   ): PolarSession | null | Promise<PolarSession | null> => {
     const checked = validateIdentity(identity)
-    const returnUrl = normaliseReturnUrl(callOptions.returnUrl)
+    const returnUrl = normaliseReturnUrl(requestedReturnUrl)
     const minRemainingMs = callOptions.minRemainingMs ?? resolved.refreshMarginMs
     if (typeof minRemainingMs !== 'number' || !(minRemainingMs >= 0)) {
       throw new TypeError('polar-session: minRemainingMs must be a number of milliseconds, 0 or more.')
@@ -314,6 +276,48 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
     }
   }
 
+  /** What `resolve` does once the request is identified. */
+  const sessionOfIdentity = (
+    request: Req,
+    identity: PolarIdentity | null | undefined,
+    callOptions: ResolveOptions,
+  ): PolarSession | null | Promise<PolarSession | null> => {
+    if (identity === null || identity === undefined) return null
+    let returnUrl = callOptions.returnUrl
+    if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
+      returnUrl = resolved.returnUrl(request) ?? null
+    }
+    return sessionFor(identity, callOptions, returnUrl)
+  }
+
+  /**
+   * `resolve` without the promise when none is needed: a synchronous `identify` and a ready hit
+   * give the session (or null) as is, which spares the adapters' hot path a chain of promises.
+   * Anything else is the tracked async call; failures are always a rejected promise.
+   */
+  const resolveNow = (
+    request: Req,
+    callOptions: ResolveOptions = {},
+  ): PolarSession | null | Promise<PolarSession | null> => {
+    try {
+      assertOpen()
+      const { identify } = resolved
+      if (identify === undefined) {
+        throw new TypeError(
+          'polar-session: resolve() needs the identify option, a function from a request to an identity.',
+        )
+      }
+      const identity = identify(request)
+      const result = isPromiseLike(identity)
+        ? track(async () => sessionOfIdentity(request, await identity, callOptions))
+        : sessionOfIdentity(request, identity, callOptions)
+      return result instanceof Promise ? result.then(undefined, failed) : result
+    } catch (error) {
+      telemetry.error(error)
+      return Promise.reject(error)
+    }
+  }
+
   const instance: PolarSessions<Req> = {
     environment: resolved.environment,
     getSession: ((identity: PolarIdentity, callOptions: GetSessionOptions = {}) => {
@@ -327,28 +331,8 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       }
     }) as PolarSessions<Req>['getSession'],
     resolve: (request, callOptions = {}) => {
-      try {
-        assertOpen()
-      } catch (error) {
-        telemetry.error(error)
-        return Promise.reject(error)
-      }
-      const resolving = track(async () => {
-        const { identify } = resolved
-        if (identify === undefined) {
-          throw new TypeError(
-            'polar-session: resolve() needs the identify option, a function from a request to an identity.',
-          )
-        }
-        const identity = await identify(request)
-        if (identity === null || identity === undefined) return null
-        let returnUrl = callOptions.returnUrl
-        if (returnUrl === undefined && typeof resolved.returnUrl === 'function') {
-          returnUrl = resolved.returnUrl(request) ?? null
-        }
-        return await sessionFor(identity, { ...callOptions, returnUrl })
-      })
-      return resolving.then(undefined, failed)
+      const result = resolveNow(request, callOptions)
+      return result instanceof Promise ? result : Promise.resolve(result)
     },
     async invalidate(identity) {
       const checked = validateIdentity(identity)
@@ -375,7 +359,7 @@ export function createPolarSessions<Req = any>(options: PolarSessionsOptions<Req
       return closing
     },
   }
-  registerInternals(instance, { reportAttachError: createAttachErrorLog(resolved.logger) })
+  registerInternals(instance, { reportAttachError: createAttachErrorLog(resolved.logger), resolveNow })
   return instance
 }
 
@@ -448,4 +432,9 @@ async function createAtPolar(
     }
   }
   return client.createCustomerSession(input, call)
+}
+
+/** Whether `identify` answered with a promise (or any thenable) rather than the identity itself. */
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }

@@ -6,7 +6,8 @@
  * @module
  */
 export { createPolarSessions } from './create-polar-sessions.js'
-export type { GetSessionOptions, PolarSessions, PrefetchOptions, ResolveOptions } from './create-polar-sessions.js'
+export type { GetSessionOptions, PrefetchOptions, ResolveOptions } from './call-options.js'
+export type { PolarSessions } from './create-polar-sessions.js'
 export type { BudgetRefusal, PolarSessionsStats, PrefetchResult, UpstreamOutcome } from './observe/stats.js'
 export type { PolarSessionsOptions } from './options.js'
 export { POLAR_SERVERS, POLAR_RATE_LIMITS } from './options.js'

@@ -1,4 +1,6 @@
+import type { ResolveOptions } from '../call-options.js'
 import type { PolarSessionError } from '../errors.js'
+import type { PolarSession } from '../types.js'
 
 /**
  * What the adapter plumbing needs from an instance beyond its public methods. Kept off the
@@ -8,6 +10,11 @@ import type { PolarSessionError } from '../errors.js'
 export interface PolarSessionsInternals {
   /** Logs an error that attach mode swallowed: throttled, at a level that fits its code. */
   reportAttachError(error: PolarSessionError): void
+  /**
+   * `resolve`, but a synchronous `identify` and a ready cache hit give the result as is, with no
+   * promise: the adapters' hot path. Failures are always a rejected promise, never a throw.
+   */
+  resolveNow(request: unknown, options?: ResolveOptions): PolarSession | null | Promise<PolarSession | null>
 }
 
 const registry = new WeakMap<object, PolarSessionsInternals>()

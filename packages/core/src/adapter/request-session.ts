@@ -1,4 +1,5 @@
 import type { CreationPurpose } from '../budget/creation-budget.js'
+import type { ResolveOptions } from '../call-options.js'
 import type { PolarSessions } from '../create-polar-sessions.js'
 import { asPolarSessionError, PolarSessionError } from '../errors.js'
 import type { PolarSession } from '../types.js'
@@ -81,6 +82,63 @@ export function unauthenticated(): PolarSessionError {
   })
 }
 
+/** Calls that may answer at once: `T` when the work was synchronous, else a promise of it. */
+export type MaybePromise<T> = T | Promise<T>
+
+const ATTACH: RequestCall = Object.freeze({ purpose: 'attach' })
+const INTERACTIVE: RequestCall = Object.freeze({ purpose: 'interactive' })
+const CACHED_ONLY: RequestCall = Object.freeze({ cachedOnly: true })
+
+/**
+ * `polar.resolve()`, but with the session itself when the instance has it at once (a
+ * synchronous `identify` and a cache hit in this process): the hot path of every middleware
+ * then allocates no promise. An instance this copy of the core did not create gets `resolve()`.
+ */
+function resolveNow<Req>(
+  polar: PolarSessions<Req>,
+  request: Req,
+  options: ResolveOptions,
+): MaybePromise<PolarSession | null> {
+  const internals = internalsOf(polar)
+  return internals === undefined ? polar.resolve(request, options) : internals.resolveNow(request, options)
+}
+
+function requireSession(session: PolarSession | null): PolarSession {
+  if (session === null) throw unauthenticated()
+  return session
+}
+
+/**
+ * {@link sessionForRequest}, answered at once when it can be. Throws (synchronously) for a bad
+ * return URL; every other failure is a rejected promise.
+ */
+export function requestSessionNow<Req>(
+  polar: PolarSessions<Req>,
+  request: Req,
+  facts: RequestFacts,
+  options: RequestSessionOptions,
+  call: RequestCall = INTERACTIVE,
+): MaybePromise<PolarSession | null> {
+  let returnUrl: string | undefined
+  if (options.returnToParam !== undefined && facts.returnTo !== undefined) {
+    if (typeof facts.returnTo !== 'string') {
+      throw new PolarSessionError('invalid_return_url', `Give ${options.returnToParam} once, as a URL or a path.`, {
+        status: 400,
+      })
+    }
+    returnUrl = polar.checkReturnUrl(facts.returnTo, facts.origin)
+  }
+  // Without a per-request return URL or margin, `call` is the whole of resolve's options: no
+  // object to build on the hot path.
+  const resolveOptions: ResolveOptions =
+    returnUrl === undefined && options.minRemainingMs === undefined
+      ? call
+      : { returnUrl, minRemainingMs: options.minRemainingMs, ...call }
+  const session = resolveNow(polar, request, resolveOptions)
+  if (options.required !== true) return session
+  return session instanceof Promise ? session.then(requireSession) : requireSession(session)
+}
+
 /**
  * The session for a framework request: checks the per-request return URL, identifies the
  * request, gets the session. Null for an anonymous request unless `required`. Rejects with
@@ -91,20 +149,35 @@ export async function sessionForRequest<Req>(
   request: Req,
   facts: RequestFacts,
   options: RequestSessionOptions,
-  call: RequestCall = {},
+  call: RequestCall = INTERACTIVE,
 ): Promise<PolarSession | null> {
-  let returnUrl: string | undefined
-  if (options.returnToParam !== undefined && facts.returnTo !== undefined) {
-    if (typeof facts.returnTo !== 'string') {
-      throw new PolarSessionError('invalid_return_url', `Give ${options.returnToParam} once, as a URL or a path.`, {
-        status: 400,
-      })
-    }
-    returnUrl = polar.checkReturnUrl(facts.returnTo, facts.origin)
+  return requestSessionNow(polar, request, facts, options, call)
+}
+
+const attached = (session: PolarSession | null): AttachedSession => ({ session, error: null })
+
+/** Attach mode's answer to a failure: no session, the error, logged at a level that fits. */
+function attachFailed<Req>(polar: PolarSessions<Req>, thrown: unknown): AttachedSession {
+  const error = asPolarSessionError(thrown)
+  internalsOf(polar)?.reportAttachError(error)
+  return { session: null, error }
+}
+
+/** {@link attachSession}, answered at once when it can be. Never throws, never rejects. */
+export function attachSessionNow<Req>(
+  polar: PolarSessions<Req>,
+  request: Req,
+  facts: RequestFacts,
+  options: RequestSessionOptions,
+  call: RequestCall = ATTACH,
+): MaybePromise<AttachedSession> {
+  try {
+    const session = requestSessionNow(polar, request, facts, options, call)
+    if (session instanceof Promise) return session.then(attached, (thrown) => attachFailed(polar, thrown))
+    return attached(session)
+  } catch (thrown) {
+    return attachFailed(polar, thrown)
   }
-  const session = await polar.resolve(request, { returnUrl, minRemainingMs: options.minRemainingMs, ...call })
-  if (session === null && options.required === true) throw unauthenticated()
-  return session
 }
 
 /**
@@ -120,15 +193,33 @@ export async function attachSession<Req>(
   request: Req,
   facts: RequestFacts,
   options: RequestSessionOptions,
-  call: RequestCall = { purpose: 'attach' },
+  call: RequestCall = ATTACH,
 ): Promise<AttachedSession> {
-  try {
-    return { session: await sessionForRequest(polar, request, facts, options, call), error: null }
-  } catch (thrown) {
-    const error = asPolarSessionError(thrown)
-    internalsOf(polar)?.reportAttachError(error)
-    return { session: null, error }
+  return attachSessionNow(polar, request, facts, options, call)
+}
+
+/** {@link lazySession}, answered at once when it can be. Never throws, never rejects. */
+export function lazySessionNow<Req>(
+  polar: PolarSessions<Req>,
+  request: Req,
+  facts: RequestFacts,
+  options: RequestSessionOptions,
+  onSettled: (attached: AttachedSession) => void,
+): MaybePromise<LazySession> {
+  const cached = attachSessionNow(polar, request, facts, options, CACHED_ONLY)
+  const lazily = (found: AttachedSession): LazySession => {
+    let pending: Promise<PolarSession | null> | undefined =
+      found.session === null ? undefined : Promise.resolve(found.session)
+    const get = (): Promise<PolarSession | null> => {
+      pending ??= attachSession(polar, request, facts, options, INTERACTIVE).then((settled) => {
+        onSettled(settled)
+        return settled.session
+      })
+      return pending
+    }
+    return { session: found.session, error: found.error, get }
   }
+  return cached instanceof Promise ? cached.then(lazily) : lazily(cached)
 }
 
 /**
@@ -145,15 +236,5 @@ export async function lazySession<Req>(
   options: RequestSessionOptions,
   onSettled: (attached: AttachedSession) => void,
 ): Promise<LazySession> {
-  const cached = await attachSession(polar, request, facts, options, { cachedOnly: true })
-  let pending: Promise<PolarSession | null> | undefined =
-    cached.session === null ? undefined : Promise.resolve(cached.session)
-  const get = (): Promise<PolarSession | null> => {
-    pending ??= attachSession(polar, request, facts, options, { purpose: 'interactive' }).then((attached) => {
-      onSettled(attached)
-      return attached.session
-    })
-    return pending
-  }
-  return { ...cached, get }
+  return lazySessionNow(polar, request, facts, options, onSettled)
 }

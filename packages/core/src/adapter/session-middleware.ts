@@ -3,10 +3,12 @@ import type { PolarSessionError } from '../errors.js'
 import type { PolarSession } from '../types.js'
 import { checkPolarSessions, checkSessionMiddlewareOptions, type SessionMiddlewareOptions } from './check-options.js'
 import {
-  attachSession,
-  lazySession,
-  sessionForRequest,
+  attachSessionNow,
+  lazySessionNow,
+  requestSessionNow,
   type AttachedSession,
+  type LazySession,
+  type MaybePromise,
   type RequestFacts,
   type RequestSessionOptions,
 } from './request-session.js'
@@ -41,11 +43,13 @@ export interface SessionMiddleware<Req> {
   /** The query parameter to read into {@link RequestFacts}, if any. */
   readonly returnToParam: string | undefined
   /**
-   * Gives `target` the request's session (and, lazy, `getPolarSession`). Resolves to the
-   * portal URL to redirect to (redirect mode), or null to go on with the next handler. Rejects
-   * only with `required: true` or in redirect mode: the error is then the answer.
+   * Gives `target` the request's session (and, lazy, `getPolarSession`). Gives the portal URL
+   * to redirect to (redirect mode), or null to go on with the next handler: at once, with no
+   * promise, when the session was at hand (a synchronous `identify` and a cache hit in this
+   * process: the hot path), else as a promise. `await` works on both. Never throws; the promise
+   * rejects only with `required: true` or in redirect mode: the error is then the answer.
    */
-  run(request: Req, facts: RequestFacts, target: SessionTarget): Promise<string | null>
+  run(request: Req, facts: RequestFacts, target: SessionTarget): MaybePromise<string | null>
 }
 
 function assign(target: SessionTarget, { session, error }: AttachedSession): void {
@@ -73,30 +77,52 @@ export function sessionMiddleware<Req>(
     if (lazy) {
       return {
         returnToParam,
-        async run(request, facts, target) {
-          const lazily = await lazySession(polar, request, facts, sessionOptions, (settled) => assign(target, settled))
-          assign(target, lazily)
-          target.getPolarSession = lazily.get
-          return null
+        run(request, facts, target) {
+          const lazily = lazySessionNow(polar, request, facts, sessionOptions, (settled) => assign(target, settled))
+          return lazily instanceof Promise
+            ? lazily.then((found) => assignLazy(target, found))
+            : assignLazy(target, lazily)
         },
       }
     }
     return {
       returnToParam,
-      async run(request, facts, target) {
-        assign(target, await attachSession(polar, request, facts, sessionOptions))
-        return null
+      run(request, facts, target) {
+        const attached = attachSessionNow(polar, request, facts, sessionOptions)
+        return attached instanceof Promise
+          ? attached.then((found) => assignNone(target, found))
+          : assignNone(target, attached)
       },
     }
   }
+  const answer = (target: SessionTarget, session: PolarSession | null): string | null => {
+    if (session === null) return null
+    if (redirect) return session.customerPortalUrl
+    target.polarSession = session
+    return null
+  }
   return {
     returnToParam,
-    async run(request, facts, target) {
-      const session = await sessionForRequest(polar, request, facts, sessionOptions)
-      if (session === null) return null
-      if (redirect) return session.customerPortalUrl
-      target.polarSession = session
-      return null
+    run(request, facts, target) {
+      try {
+        const session = requestSessionNow(polar, request, facts, sessionOptions)
+        return session instanceof Promise ? session.then((found) => answer(target, found)) : answer(target, session)
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
   }
+}
+
+/** Attach mode's outcome on the request; nothing to redirect to. */
+function assignNone(target: SessionTarget, attached: AttachedSession): null {
+  assign(target, attached)
+  return null
+}
+
+/** Lazy attach mode's outcome on the request, with its `getPolarSession`; nothing to redirect to. */
+function assignLazy(target: SessionTarget, lazily: LazySession): null {
+  assign(target, lazily)
+  target.getPolarSession = lazily.get
+  return null
 }

@@ -1,6 +1,6 @@
 import type { PolarSessions } from '@polar-session/core'
 import { sessionMiddleware, type SessionMiddlewareOptions } from '@polar-session/core/adapter'
-import type { Request, RequestHandler } from 'express'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { redirectToPortal } from '../redirect-to-portal.js'
 import { requestFacts } from '../request-facts.js'
 
@@ -33,12 +33,14 @@ export function polarSession(
   options: PolarSessionMiddlewareOptions = {},
 ): RequestHandler {
   const middleware = sessionMiddleware('polarSession', polar, options)
+  const answer = (res: Response, next: NextFunction, portalUrl: string | null): void =>
+    portalUrl === null ? next() : redirectToPortal(res, portalUrl)
   // Not an async function: Express 4 ignores returned promises, so every outcome is routed to
-  // next() here, exactly once, and nothing is left to reject unhandled.
+  // next() here, exactly once, and nothing is left to reject unhandled. A session at hand (a
+  // cache hit) goes on at once, with no promise.
   return function polarSession(req, res, next) {
-    middleware
-      .run(req, requestFacts(req, middleware.returnToParam), req)
-      .then((portalUrl) => (portalUrl === null ? next() : redirectToPortal(res, portalUrl)), next)
-      .catch(next)
+    const portalUrl = middleware.run(req, requestFacts(req, middleware.returnToParam), req)
+    if (!(portalUrl instanceof Promise)) return answer(res, next, portalUrl)
+    portalUrl.then((url) => answer(res, next, url), next).catch(next)
   }
 }

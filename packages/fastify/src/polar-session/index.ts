@@ -1,6 +1,6 @@
 import type { PolarSessions } from '@polar-session/core'
 import { sessionMiddleware, type SessionMiddlewareOptions } from '@polar-session/core/adapter'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { redirectToPortal } from '../redirect-to-portal.js'
 import { requestFacts } from '../request-facts.js'
@@ -23,9 +23,16 @@ const plugin: FastifyPluginAsync<PolarSessionPluginOptions> = async function pol
   // null on every request, so requests keep one shape.
   for (const name of DECORATIONS) if (!app.hasRequestDecorator(name)) app.decorateRequest(name, null)
   // preHandler: after the body is parsed and the app's own auth hooks ran, as `identify` may need both.
-  app.addHook('preHandler', async function polarSession(request, reply) {
-    const portalUrl = await middleware.run(request, requestFacts(request, middleware.returnToParam), request)
-    if (portalUrl !== null) return redirectToPortal(reply, portalUrl)
+  // A callback hook, not an async one: a session at hand (a cache hit) goes on at once, with no
+  // promise. After a redirect the hook does not call done(): the reply is sent.
+  const answer = (reply: FastifyReply, done: HookHandlerDoneFunction, portalUrl: string | null): void => {
+    if (portalUrl === null) done()
+    else redirectToPortal(reply, portalUrl)
+  }
+  app.addHook('preHandler', function polarSession(request, reply, done) {
+    const portalUrl = middleware.run(request, requestFacts(request, middleware.returnToParam), request)
+    if (!(portalUrl instanceof Promise)) return answer(reply, done, portalUrl)
+    portalUrl.then((url) => answer(reply, done, url), done)
   })
 }
 

@@ -1,6 +1,6 @@
 import type { PolarSession, PolarSessionError, PolarSessions } from '@polar-session/core'
 import { sessionMiddleware, type SessionMiddlewareOptions, type SessionTarget } from '@polar-session/core/adapter'
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { asHttpException, redirectToPortal } from '../answers.js'
 import { contextFacts } from '../context-facts.js'
 
@@ -71,14 +71,18 @@ export function polarSession(
   options: PolarSessionMiddlewareOptions = {},
 ): MiddlewareHandler<PolarSessionEnv> {
   const middleware = sessionMiddleware('polarSession', polar, options)
-  return async function polarSession(c, next) {
-    let portalUrl: string | null
-    try {
-      portalUrl = await middleware.run(c, contextFacts(c, middleware.returnToParam), new ContextVariables(c))
-    } catch (error) {
-      throw asHttpException(error)
-    }
-    if (portalUrl !== null) return redirectToPortal(c, portalUrl)
-    await next()
+  // Hono's own return type for a middleware: a response, or nothing to go on.
+  type Answer = ReturnType<MiddlewareHandler>
+  const answer = (c: Context, next: Next, portalUrl: string | null): Answer =>
+    portalUrl === null ? next() : Promise.resolve(redirectToPortal(c, portalUrl))
+  const fail = (error: unknown): never => {
+    throw asHttpException(error)
+  }
+  // Not an async function: a session at hand (a cache hit) goes on to next() at once.
+  return function polarSession(c, next) {
+    const portalUrl = middleware.run(c, contextFacts(c, middleware.returnToParam), new ContextVariables(c))
+    return portalUrl instanceof Promise
+      ? (portalUrl.then((url) => answer(c, next, url), fail) as Answer)
+      : answer(c, next, portalUrl)
   }
 }

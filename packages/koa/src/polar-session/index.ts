@@ -1,6 +1,6 @@
 import type { PolarSessions } from '@polar-session/core'
 import { sessionMiddleware, type SessionMiddlewareOptions } from '@polar-session/core/adapter'
-import type { Context, Middleware } from 'koa'
+import type { Context, Middleware, Next } from 'koa'
 import { contextFacts } from '../context-facts.js'
 import { redirectToPortal } from '../redirect-to-portal.js'
 
@@ -31,9 +31,14 @@ export type PolarSessionMiddlewareOptions = SessionMiddlewareOptions
  */
 export function polarSession(polar: PolarSessions<Context>, options: PolarSessionMiddlewareOptions = {}): Middleware {
   const middleware = sessionMiddleware('polarSession', polar, options)
-  return async function polarSession(ctx, next) {
-    const portalUrl = await middleware.run(ctx, contextFacts(ctx, middleware.returnToParam), ctx.state)
+  const answer = (ctx: Context, next: Next, portalUrl: string | null): Promise<void> => {
     if (portalUrl === null) return next()
     redirectToPortal(ctx, portalUrl)
+    return Promise.resolve()
+  }
+  // Not an async function: a session at hand (a cache hit) goes on to next() at once.
+  return function polarSession(ctx, next) {
+    const portalUrl = middleware.run(ctx, contextFacts(ctx, middleware.returnToParam), ctx.state)
+    return portalUrl instanceof Promise ? portalUrl.then((url) => answer(ctx, next, url)) : answer(ctx, next, portalUrl)
   }
 }
