@@ -91,13 +91,10 @@ export function validateIdentity(identity: PolarIdentity | unknown): CheckedIden
   if (Object.hasOwn(identity, '__proto__')) {
     throw invalid('An identity must not have a "__proto__" key.')
   }
-  // Read own properties only.
-  const own = (key: string): unknown =>
-    Object.hasOwn(identity, key) ? (identity as Record<string, unknown>)[key] : undefined
-  const customerId = own('customerId')
-  const externalCustomerId = own('externalCustomerId')
-  const memberId = own('memberId')
-  const externalMemberId = own('externalMemberId')
+  const customerId = own(identity, 'customerId')
+  const externalCustomerId = own(identity, 'externalCustomerId')
+  const memberId = own(identity, 'memberId')
+  const externalMemberId = own(identity, 'externalMemberId')
 
   if ((customerId === undefined) === (externalCustomerId === undefined)) {
     throw invalid("An identity needs exactly one of customerId (Polar's UUID) or externalCustomerId (your user id).")
@@ -105,28 +102,35 @@ export function validateIdentity(identity: PolarIdentity | unknown): CheckedIden
   if (memberId !== undefined && externalMemberId !== undefined) {
     throw invalid('An identity takes memberId or externalMemberId, not both.')
   }
+  const checkedCustomerId = customerId === undefined ? undefined : checkUuid('customerId', customerId)
+  const checkedExternalId =
+    externalCustomerId === undefined ? undefined : checkExternalId('externalCustomerId', externalCustomerId)
+  const checkedMemberId = memberId === undefined ? undefined : checkUuid('memberId', memberId)
+  const checkedExternalMemberId =
+    externalMemberId === undefined ? undefined : checkExternalId('externalMemberId', externalMemberId)
+  const email = checkOptionalText('email', own(identity, 'email'), MAX_EMAIL_LENGTH)
+  if (email !== undefined && !email.includes('@')) throw invalid('email must be an email address.')
+  const name = checkOptionalText('name', own(identity, 'name'), MAX_NAME_LENGTH)
+  // One object literal with every field (absent ones undefined): every identity has the same
+  // shape, which keeps the per-request hit path monomorphic.
+  return {
+    customerId: checkedCustomerId,
+    externalCustomerId: checkedExternalId,
+    memberId: checkedMemberId,
+    externalMemberId: checkedExternalMemberId,
+    email,
+    name,
+    customerKey: checkedCustomerId === undefined ? `x:${checkedExternalId}` : `c:${checkedCustomerId}`,
+    memberKey:
+      checkedMemberId !== undefined
+        ? `m:${checkedMemberId}`
+        : checkedExternalMemberId !== undefined
+          ? `y:${checkedExternalMemberId}`
+          : '',
+  }
+}
 
-  const checked: CheckedIdentity = { customerKey: '', memberKey: '' }
-  if (customerId !== undefined) {
-    checked.customerId = checkUuid('customerId', customerId)
-    checked.customerKey = `c:${checked.customerId}`
-  } else {
-    checked.externalCustomerId = checkExternalId('externalCustomerId', externalCustomerId)
-    checked.customerKey = `x:${checked.externalCustomerId}`
-  }
-  if (memberId !== undefined) {
-    checked.memberId = checkUuid('memberId', memberId)
-    checked.memberKey = `m:${checked.memberId}`
-  } else if (externalMemberId !== undefined) {
-    checked.externalMemberId = checkExternalId('externalMemberId', externalMemberId)
-    checked.memberKey = `y:${checked.externalMemberId}`
-  }
-  const email = checkOptionalText('email', own('email'), MAX_EMAIL_LENGTH)
-  if (email !== undefined) {
-    if (!email.includes('@')) throw invalid('email must be an email address.')
-    checked.email = email
-  }
-  const name = checkOptionalText('name', own('name'), MAX_NAME_LENGTH)
-  if (name !== undefined) checked.name = name
-  return checked
+/** An own property of the identity (never one inherited from its prototype). */
+function own(identity: object, key: string): unknown {
+  return Object.hasOwn(identity, key) ? (identity as Record<string, unknown>)[key] : undefined
 }

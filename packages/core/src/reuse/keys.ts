@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
 import type { CheckedIdentity } from '../validate-identity.js'
 
 /** The store keys of one (identity, return URL) pair. All are hashes: no ids, no emails. */
@@ -20,6 +19,9 @@ function digest(text: string): string {
   return hash('sha256', text, 'base64url')
 }
 
+/** Most (identity, return URL) pairs whose keys are kept. */
+const MEMO_MAX = 10_000
+
 /**
  * Derives store keys. The scope mixes in the environment, the base URL and a fingerprint of
  * the access token, so two apps (or a sandbox and a production setup) sharing one Redis never
@@ -27,7 +29,9 @@ function digest(text: string): string {
  */
 export class KeyDeriver {
   readonly #scope: string
-  readonly #memo = new LRUCache<string, SessionKeys>({ max: 10_000 })
+  // A plain Map, emptied when full: a lookup touches less memory than an LRU's bookkeeping (this
+  // is on every request), and re-deriving what an emptied memo held costs only hashing.
+  readonly #memo = new Map<string, SessionKeys>()
   /** Prefix of the creation budget's keys (window counters, Polar's 429 block). */
   readonly budgetScope: string
 
@@ -52,6 +56,7 @@ export class KeyDeriver {
         generations: memberGeneration === null ? [customerGeneration] : [customerGeneration, memberGeneration],
         identity: `i:${digest(member)}`,
       }
+      if (this.#memo.size >= MEMO_MAX) this.#memo.clear()
       this.#memo.set(raw, keys)
     }
     return keys

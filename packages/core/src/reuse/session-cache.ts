@@ -95,10 +95,17 @@ export class SessionCache {
    * call `get`). A hit costs no promise and no I/O.
    */
   peek(keys: SessionKeys, minRemainingMs: number): CustomerSession | undefined {
-    if (this.#notFound?.has(keys.identity) === true) return undefined
+    if (this.#knownNotFound(keys)) return undefined
     const read = this.#store.readFresh(keys.session, keys.generations)
-    const entry = read === undefined ? null : this.#valid(read, keys)
-    return entry !== null && entry.expiresAt - Date.now() > minRemainingMs ? entry.session : undefined
+    if (read === undefined) return undefined
+    const now = Date.now()
+    const entry = this.#valid(read, keys, now)
+    return entry !== null && entry.expiresAt - now > minRemainingMs ? entry.session : undefined
+  }
+
+  /** Whether the identity is known to have no Polar customer. The hit path skips an empty cache. */
+  #knownNotFound(keys: SessionKeys): boolean {
+    return this.#notFound !== null && this.#notFound.size > 0 && this.#notFound.has(keys.identity)
   }
 
   /** Whether another process may hold sessions this one does not: `peek` is then not the last word. */
@@ -113,7 +120,7 @@ export class SessionCache {
 
   /** The stored session with more than `minRemainingMs` left, or null; never creates. */
   async lookup(keys: SessionKeys, minRemainingMs: number): Promise<CustomerSession | null> {
-    if (this.#notFound?.has(keys.identity) === true) return null
+    if (this.#knownNotFound(keys)) return null
     const stored = await this.#read(keys, { failed: false })
     return stored !== null && stored.expiresAt - Date.now() > minRemainingMs ? stored.session : null
   }
@@ -193,8 +200,8 @@ export class SessionCache {
    * generation the store could not tell (it is failing, and this process never saw it) does not
    * void an entry: serving what this process holds is the point of degrading.
    */
-  #valid({ entry, generations }: StoreRead, keys: SessionKeys): CachedEntry | null {
-    if (entry === null || entry.expiresAt <= Date.now()) return null
+  #valid({ entry, generations }: StoreRead, keys: SessionKeys, now = Date.now()): CachedEntry | null {
+    if (entry === null || entry.expiresAt <= now) return null
     const [customer, member] = generations
     if (customer !== undefined && customer !== entry.customerGeneration) return null
     if (keys.memberGeneration !== null && member !== undefined && member !== entry.memberGeneration) return null
