@@ -30,3 +30,29 @@ export function readNodeBody(req: IncomingMessage, max: number): Promise<Webhook
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort)
   })
 }
+
+/** A body a parser left as a Buffer or string, as a {@link WebhookBody}; undefined for anything else. */
+export function keptBody(value: unknown, max: number): WebhookBody | undefined {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) return undefined
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+  return bytes.byteLength > max ? { kind: 'too-large' } : { kind: 'ok', body: bytes }
+}
+
+/**
+ * The raw body of a webhook on a Node request (Express, Koa): the first of `kept` that a body
+ * parser left as a Buffer or string; `parsed` when a parser read the stream and kept nothing
+ * (`consumed`, or the stream has ended); else the bytes read from the stream, up to `max`.
+ */
+export function nodeWebhookBody(
+  req: IncomingMessage,
+  max: number,
+  kept: readonly unknown[],
+  consumed = false,
+): Promise<WebhookBody> {
+  for (const value of kept) {
+    const body = keptBody(value, max)
+    if (body !== undefined) return Promise.resolve(body)
+  }
+  if (consumed || req.readableEnded) return Promise.resolve({ kind: 'parsed' })
+  return readNodeBody(req, max)
+}

@@ -86,10 +86,3 @@ export function webhookRoute(
     },
   }
 }
-
-/** A body a parser left as a Buffer or string, as a {@link WebhookBody}; undefined for anything else. */
-export function keptBody(value: unknown, max: number): WebhookBody | undefined {
-  if (typeof value !== 'string' && !(value instanceof Uint8Array)) return undefined
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
-  return bytes.byteLength > max ? { kind: 'too-large' } : { kind: 'ok', body: bytes }
-}

@@ -1,12 +1,6 @@
 import type { PolarSessions } from '@polar-session/core'
-import {
-  keptBody,
-  readNodeBody,
-  webhookRoute,
-  type WebhookBody,
-  type WebhookRouteOptions,
-} from '@polar-session/core/adapter'
-import type { Request, RequestHandler } from 'express'
+import { nodeWebhookBody, webhookRoute, type WebhookRouteOptions } from '@polar-session/core/adapter'
+import type { RequestHandler } from 'express'
 
 /** How to keep the raw body in this framework, for the 500 a body parser causes. */
 const KEEP_THE_RAW_BODY =
@@ -28,19 +22,14 @@ export function polarWebhook(polar: PolarSessions<any>, options: PolarWebhookOpt
   const route = webhookRoute('polarWebhook', polar, options, KEEP_THE_RAW_BODY)
   return function polarWebhook(req, res, next) {
     route
-      .answer(req.method, req.headers, () => rawBody(req, route.maxBodyBytes))
+      // The raw body: a Buffer (or string) left by express.raw()/text(), else read from the stream.
+      // body-parser marks what it read with `_body`; Express 4's parsers leave `{}` on types they skip.
+      .answer(req.method, req.headers, () =>
+        nodeWebhookBody(req, route.maxBodyBytes, [req.body], (req as { _body?: boolean })._body === true),
+      )
       .then((answer) => {
         if (answer !== null) res.status(answer.status).set(answer.headers).json(answer.body)
       })
       .catch(next)
   }
-}
-
-/** The raw body: a Buffer (or string) left by express.raw()/text(), else read from the stream. */
-async function rawBody(req: Request, max: number): Promise<WebhookBody> {
-  const kept = keptBody(req.body, max)
-  if (kept !== undefined) return kept
-  // body-parser marks what it read with `_body`; Express 4's parsers leave `{}` on types they skip.
-  if ((req as { _body?: boolean })._body === true || req.readableEnded) return { kind: 'parsed' }
-  return readNodeBody(req, max)
 }

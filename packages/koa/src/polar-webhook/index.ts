@@ -1,12 +1,6 @@
 import type { PolarSessions } from '@polar-session/core'
-import {
-  keptBody,
-  readNodeBody,
-  webhookRoute,
-  type WebhookBody,
-  type WebhookRouteOptions,
-} from '@polar-session/core/adapter'
-import type { Context, Middleware } from 'koa'
+import { nodeWebhookBody, webhookRoute, type WebhookRouteOptions } from '@polar-session/core/adapter'
+import type { Middleware } from 'koa'
 
 /** How to keep the raw body in this framework, for the 500 a body parser causes. */
 const KEEP_THE_RAW_BODY =
@@ -26,20 +20,15 @@ export type PolarWebhookOptions = WebhookRouteOptions
 export function polarWebhook(polar: PolarSessions<any>, options: PolarWebhookOptions): Middleware {
   const route = webhookRoute('polarWebhook', polar, options, KEEP_THE_RAW_BODY)
   return async function polarWebhook(ctx) {
-    const answer = await route.answer(ctx.method, ctx.req.headers, () => rawBody(ctx, route.maxBodyBytes))
+    // The raw body: `ctx.request.rawBody` (or a Buffer body) left by a parser (koa-bodyparser), else
+    // read from `ctx.req`; a parser that read the stream and kept nothing leaves it ended.
+    const request = ctx.request as { rawBody?: unknown; body?: unknown }
+    const answer = await route.answer(ctx.method, ctx.req.headers, () =>
+      nodeWebhookBody(ctx.req, route.maxBodyBytes, [request.rawBody, request.body]),
+    )
     if (answer === null) return
     ctx.status = answer.status
     ctx.set(answer.headers)
     ctx.body = answer.body
   }
-}
-
-/** The raw body: `ctx.request.rawBody` (or a Buffer body) left by a parser, else read from `ctx.req`. */
-async function rawBody(ctx: Context, max: number): Promise<WebhookBody> {
-  const request = ctx.request as { rawBody?: unknown; body?: unknown }
-  const kept = keptBody(request.rawBody, max) ?? keptBody(request.body, max)
-  if (kept !== undefined) return kept
-  // A parser that read the stream without keeping the raw text; one that skipped it left it unread.
-  if (ctx.req.readableEnded) return { kind: 'parsed' }
-  return readNodeBody(ctx.req, max)
 }
