@@ -9,8 +9,8 @@
  * @module
  */
 export { fromJwt } from './jwt.js'
+export type { AsymmetricAlgorithm, HmacAlgorithm, JwtAlgorithm } from './jwt-keys.js'
 export type {
-  AsymmetricAlgorithm,
   ClaimName,
   ClaimReader,
   FromJwtCommonOptions,
@@ -18,11 +18,9 @@ export type {
   FromJwtOptions,
   FromJwtPublicKeyOptions,
   FromJwtSecretOptions,
-  HmacAlgorithm,
-  JwtAlgorithm,
   JwtClaimsMapper,
   TokenSource,
-} from './jwt.js'
+} from './jwt-options.js'
 export { fromUser } from './from-user.js'
 export type { FromUserOptions, UserIdSource, UserIdValue, UserPath, UserTextSource } from './from-user.js'
 export { firstOf } from './first-of.js'

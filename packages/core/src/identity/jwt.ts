@@ -14,19 +14,6 @@ import { checkTokenShape, findToken } from './jwt-token.js'
 import type { HttpRequestLike } from './read-header.js'
 import type { IdentityResolver } from './resolver.js'
 
-export type { AsymmetricAlgorithm, HmacAlgorithm, JwtAlgorithm } from './jwt-keys.js'
-export type {
-  ClaimName,
-  ClaimReader,
-  FromJwtCommonOptions,
-  FromJwtJwksOptions,
-  FromJwtOptions,
-  FromJwtPublicKeyOptions,
-  FromJwtSecretOptions,
-  JwtClaimsMapper,
-  TokenSource,
-} from './jwt-options.js'
-
 async function identifyWith(config: JwtConfig, request: HttpRequestLike): Promise<IdentifyResult> {
   const token = findToken(request, config)
   if (token === undefined) return null
