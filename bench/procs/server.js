@@ -14,7 +14,7 @@
 //   fastify-bare | fastify-memory                  Fastify 5, the polarSession plugin (a preHandler hook)
 //   hono-bare    | hono-memory                     Hono 4 on @hono/node-server, polarSession()
 //   express-noop | koa-noop | hono-noop   a middleware that only calls next(): what any middleware costs
-//   fastify-noop   an async preHandler hook that does nothing, the kind polarSession adds
+//   fastify-noop   an async preHandler hook that does nothing: what any hook costs
 //   portal-bare    Express 5, a plain 303 to a fixed URL: no Polar call (the physical bound)
 //   portal-ours    Express 5, polarPortal() with the memory store
 //   portal-theirs  Express 5, @polar-sh/express CustomerPortal; its SDK has no base-URL option,
