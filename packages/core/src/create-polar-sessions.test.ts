@@ -2,25 +2,14 @@ import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPolarSessions, type PolarSessions } from './create-polar-sessions.js'
 import { PolarSessionError } from './errors.js'
-import type { PolarSessionsOptions } from './options.js'
 import { captureLogs, findLeak } from './test-support/log-capture.js'
+import { instancesOn } from './test-support/instances.js'
 import type { PolarSession, SessionStore } from './types.js'
 
 let fake: FakePolar
 const logs = captureLogs()
 const handedOut: PolarSession[] = []
-const opened: PolarSessions[] = []
-
-function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
-  const polar = createPolarSessions({
-    accessToken: fake.accessToken,
-    baseUrl: fake.url,
-    logger: logs.logger,
-    ...options,
-  })
-  opened.push(polar)
-  return polar
-}
+const { sessions, closeAll } = instancesOn(() => fake, logs)
 
 async function get(polar: PolarSessions, ...args: Parameters<PolarSessions['getSession']>): Promise<PolarSession> {
   const session = await polar.getSession(...args)
@@ -49,7 +38,7 @@ afterEach(async () => {
   vi.restoreAllMocks()
   fake.clearFaults()
   fake.setClockOffset(0)
-  await Promise.all(opened.splice(0).map((p) => p.close()))
+  await closeAll()
 })
 
 afterAll(async () => {

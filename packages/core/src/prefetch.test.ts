@@ -1,13 +1,12 @@
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createPolarSessions, type PolarSessions } from './create-polar-sessions.js'
-import type { PolarSessionsOptions } from './options.js'
 import { PREFETCH_MAX_IN_FLIGHT, PREFETCH_MAX_QUEUED } from './prefetch.js'
 import { captureLogs, findLeak } from './test-support/log-capture.js'
+import { instancesOn } from './test-support/instances.js'
 
 let fake: FakePolar
 const logs = captureLogs()
-const opened: PolarSessions[] = []
+const { sessions, closeAll } = instancesOn(() => fake, logs)
 
 beforeAll(async () => {
   fake = await startFakePolar()
@@ -17,7 +16,7 @@ beforeAll(async () => {
 afterEach(async () => {
   fake.clearFaults()
   fake.setLatency(0)
-  await Promise.all(opened.splice(0).map((p) => p.close()))
+  await closeAll()
 })
 
 afterAll(async () => {
@@ -25,17 +24,6 @@ afterAll(async () => {
   expect(findLeak(logs.text(), secrets)).toBeUndefined()
   await fake.close()
 })
-
-function sessions(options: Partial<PolarSessionsOptions> = {}): PolarSessions {
-  const polar = createPolarSessions({
-    accessToken: fake.accessToken,
-    baseUrl: fake.url,
-    logger: logs.logger,
-    ...options,
-  })
-  opened.push(polar)
-  return polar
-}
 
 describe('prefetch', () => {
   it('makes the next getSession a cache hit: no call to Polar', async () => {

@@ -4,12 +4,11 @@ import { randomUUID } from 'node:crypto'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
 import { PolarSessionError } from '../errors.js'
-import type { PolarSessionsOptions } from '../options.js'
 import { redisStore } from '../store/redis.js'
 import { describeRedis, REDIS_URL } from '../test-support/redis.js'
 import { captureLogs } from '../test-support/log-capture.js'
+import { instancesOn } from '../test-support/instances.js'
 
 const USERS = Array.from({ length: 40 }, (_, i) => `budget_user_${i}`)
 const SESSION_ROUTE = 'POST /v1/customer-sessions/'
@@ -17,18 +16,7 @@ const SESSION_ROUTE = 'POST /v1/customer-sessions/'
 const WINDOW_START = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000
 let fake: FakePolar
 const logs = captureLogs()
-const opened: PolarSessions[] = []
-
-function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
-  const polar = createPolarSessions({
-    accessToken: fake.accessToken,
-    baseUrl: fake.url,
-    logger: logs.logger,
-    ...options,
-  })
-  opened.push(polar)
-  return polar
-}
+const { sessions, closeAll } = instancesOn(() => fake, logs)
 
 /** Moves the local clock (and the fake's, which follows it) to `at`. */
 function clockAt(at: number): void {
@@ -56,7 +44,7 @@ afterEach(async () => {
   vi.restoreAllMocks()
   fake.clearFaults()
   fake.stats.reset()
-  await Promise.all(opened.splice(0).map((p) => p.close()))
+  await closeAll()
 })
 
 afterAll(async () => {

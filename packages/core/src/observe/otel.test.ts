@@ -5,11 +5,10 @@ import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
 import { PolarSessionError } from '../errors.js'
-import type { PolarSessionsOptions } from '../options.js'
 import { json, SECRETS, sessionJson, startServer, type ScriptedServer } from '../test-support/polar-test-server.js'
 import { captureLogs, findLeak } from '../test-support/log-capture.js'
+import { instancesOn } from '../test-support/instances.js'
 
 /** A pull reader: `collect()` on demand. */
 class TestReader extends MetricReader {
@@ -21,7 +20,7 @@ let fake: FakePolar
 let reader: TestReader
 let spans: InMemorySpanExporter
 const logs = captureLogs()
-const opened: PolarSessions[] = []
+const { sessions, closeAll } = instancesOn(() => fake, logs)
 /** Everything the SDKs received in this file, for the secret check after the last test. */
 const exported: string[] = []
 
@@ -42,7 +41,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   fake.clearFaults()
-  await Promise.all(opened.splice(0).map((p) => p.close()))
+  await closeAll()
 })
 
 afterAll(async () => {
@@ -62,17 +61,6 @@ afterAll(async () => {
   trace.disable()
   await fake.close()
 })
-
-function sessions(options: Partial<PolarSessionsOptions> = {}): PolarSessions {
-  const polar = createPolarSessions({
-    accessToken: fake.accessToken,
-    baseUrl: fake.url,
-    logger: logs.logger,
-    ...options,
-  })
-  opened.push(polar)
-  return polar
-}
 
 /** Our scope's metrics by name, after a collection. */
 async function collect(): Promise<Map<string, MetricData>> {
@@ -213,12 +201,7 @@ describe('a 503 then a success', () => {
   it('gives errors{code} and two upstream durations', async () => {
     // A 503 asking for more than maxRetryAfterMs fails after one request.
     server.enqueue(json(503, { detail: 'down' }, { 'retry-after': '60' }), json(201, sessionJson()))
-    const polar = createPolarSessions({
-      accessToken: 'polar_oat_' + 'a'.repeat(43),
-      baseUrl: server.url,
-      logger: logs.logger,
-    })
-    opened.push(polar)
+    const polar = sessions({ accessToken: 'polar_oat_' + 'a'.repeat(43), baseUrl: server.url })
     const error = await rejection(polar.getSession({ externalCustomerId: 'usr_scripted' }))
     expect([error.code, error.status]).toEqual(['polar_unavailable', 503])
     await polar.getSession({ externalCustomerId: 'usr_scripted' })

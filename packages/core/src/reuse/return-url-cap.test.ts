@@ -1,27 +1,14 @@
 // maxReturnUrlsPerCustomer, through createPolarSessions against the fake over real HTTP.
 import { startFakePolar, type FakePolar } from '@polar-session/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createPolarSessions, type PolarSessions } from '../create-polar-sessions.js'
-import type { PolarSessionsOptions } from '../options.js'
 import { captureLogs } from '../test-support/log-capture.js'
+import { instancesOn } from '../test-support/instances.js'
 
 const APP = 'https://app.example.com'
 const DEFAULT_RETURN_URL = `${APP}/account`
 let fake: FakePolar
 const logs = captureLogs()
-const opened: PolarSessions[] = []
-
-function sessions(options: Partial<PolarSessionsOptions<any>> = {}): PolarSessions {
-  const polar = createPolarSessions({
-    accessToken: fake.accessToken,
-    baseUrl: fake.url,
-    returnUrl: DEFAULT_RETURN_URL,
-    logger: logs.logger,
-    ...options,
-  })
-  opened.push(polar)
-  return polar
-}
+const { sessions, closeAll } = instancesOn(() => fake, logs, { returnUrl: DEFAULT_RETURN_URL })
 
 const creations = (): number => fake.stats.sessionsCreated
 
@@ -34,7 +21,7 @@ afterEach(async () => {
   fake.clearFaults()
   fake.stats.reset()
   logs.lines.length = 0
-  await Promise.all(opened.splice(0).map((p) => p.close()))
+  await closeAll()
 })
 
 afterAll(async () => {
