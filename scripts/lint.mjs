@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `pnpm lint`: Biome (lint + format check) over the repository, then the published packages as npm
 // would get them: `pnpm pack` each one (its prepack builds it), then publint and attw on the tarballs,
-// and checks of what the tarballs hold. Runs every step and fails if any failed.
+// and checks of what the tarballs hold, then the API reference (typedoc, no warnings). Runs every
+// step and fails if any failed.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -110,6 +111,11 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true })
 }
+
+// 3. The API reference (`pnpm run docs`) builds from the TSDoc with no warning: broken links and
+// types it cannot show fail here, not on the day someone publishes the docs. Runs after the packs,
+// which built every package's dist/ (the adapters' types import core's).
+step('typedoc (API reference, no warnings)', bin('typedoc'), ['--emit', 'none', '--treatWarningsAsErrors'])
 
 if (failures.length > 0) {
   console.log(`\nlint: FAILED: ${failures.join('; ')}`)

@@ -26,6 +26,6 @@ export type { PolarWebhookOptions } from './polar-webhook/index.js'
 export { PolarSessionError, isPolarSessionError } from '@polar-session/core'
 
 declare module 'fastify' {
-  /** `request.polarSession`, `request.polarSessionError`, `request.getPolarSession()`: see `polarSession`. */
+  // `request.polarSession`, `request.polarSessionError`, `request.getPolarSession()`: see `polarSession`.
   interface FastifyRequest extends SessionTarget {}
 }

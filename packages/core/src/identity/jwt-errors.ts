@@ -1,5 +1,5 @@
 /**
- * Turning a rejected token into a {@link PolarSessionError}. Internal.
+ * Turning a rejected token into a `PolarSessionError`. Internal.
  *
  * Messages say which check failed and never contain the token, a claim value or a header value:
  * only claim names (which come from this library's own checks or the app's configuration).

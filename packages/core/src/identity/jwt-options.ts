@@ -115,7 +115,7 @@ export interface FromJwtCommonOptions {
   /**
    * What a present but invalid token (expired, forged, malformed…) does.
    *
-   * - `'throw'`: a {@link PolarSessionError} `unauthenticated`, status 401, with a
+   * - `'throw'`: a `PolarSessionError` `unauthenticated`, status 401, with a
    *   `WWW-Authenticate: Bearer error="invalid_token"` header.
    * - `'anonymous'`: the request is treated as anonymous (`null`), as if there were no token.
    *   Meant for session cookies that outlive their token. A JWKS outage (503) still throws.
@@ -172,7 +172,7 @@ export interface FromJwtJwksOptions extends FromJwtCommonOptions {
    * One key-set fetcher is created at construction and shared by every request (jose's
    * `createRemoteJWKSet`): keys are cached for 10 minutes, concurrent fetches are merged, and an
    * unknown `kid` triggers a refetch at most once every 30 seconds. When the keys cannot be
-   * fetched, the resolver throws a {@link PolarSessionError} `unauthenticated` with status 503.
+   * fetched, the resolver throws a `PolarSessionError` `unauthenticated` with status 503.
    */
   jwksUrl: string | URL
   /**

@@ -32,11 +32,11 @@ async function identifyWith(config: JwtConfig, request: HttpRequestLike): Promis
  * cookie. Works with an Express/node request, a Koa context and a Fetch API `Request`.
  *
  * - No token: `null` (anonymous).
- * - A valid token: the identity from {@link FromJwtCommonOptions.map} (default: `sub` as
+ * - A valid token: the identity from `FromJwtCommonOptions.map` (default: `sub` as
  *   `externalCustomerId`).
  * - Any bad token (malformed, too long, bad signature, disallowed `alg`, expired, not yet valid,
  *   wrong `iss`/`aud`/`typ`, no `exp`, missing or non-string claim): throws a
- *   {@link PolarSessionError} with code `unauthenticated`, status 401 and
+ *   `PolarSessionError` with code `unauthenticated`, status 401 and
  *   `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`. The message says
  *   which check failed; it never contains the token or a claim value. (Or `null`, with
  *   `onInvalidToken: 'anonymous'`.)
