@@ -119,21 +119,12 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
 /**
  * Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`.
  */
-export function startDemoServer({
-  polar,
-  port = 0,
-  host = '127.0.0.1',
-  fallbackToEphemeral = false,
-  logger = createLogger({ name: 'polar-session-express' }),
-}) {
+export function startDemoServer(options) {
   return startDemoApp({
+    ...options,
     createDemoApp,
     toListener: (app) => app,
-    polar,
-    port,
-    host,
-    fallbackToEphemeral,
-    logger,
+    loggerName: 'polar-session-express',
   })
 }
 

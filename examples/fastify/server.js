@@ -110,15 +110,13 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   }
 }
 
-/** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
-export function startDemoServer({
-  polar,
-  port = 0,
-  host = '127.0.0.1',
-  fallbackToEphemeral = false,
-  logger = createLogger({ name: 'polar-session-fastify' }),
-}) {
+/**
+ * Starts the app with `{ polar, port, host, fallbackToEphemeral, logger }` (defaults in
+ * `startDemoApp`). Resolves to `{ url, server, sessions, close }`.
+ */
+export function startDemoServer(options) {
   return startDemoApp({
+    ...options,
     createDemoApp,
     // The shared lifecycle owns the listening server (`app.listen()` is the one-liner): once
     // ready, Fastify's own server object hands each request to the app.
@@ -126,11 +124,7 @@ export function startDemoServer({
       await app.ready()
       return (req, res) => app.server.emit('request', req, res)
     },
-    polar,
-    port,
-    host,
-    fallbackToEphemeral,
-    logger,
+    loggerName: 'polar-session-fastify',
   })
 }
 

@@ -88,26 +88,20 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   return { app, sessions, close: () => sessions.close() }
 }
 
-/** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
-export function startDemoServer({
-  polar,
-  port = 0,
-  host = '127.0.0.1',
-  fallbackToEphemeral = false,
-  logger = createLogger({ name: 'polar-session-hono' }),
-}) {
+/**
+ * Starts the app with `{ polar, port, host, fallbackToEphemeral, logger }` (defaults in
+ * `startDemoApp`). Resolves to `{ url, server, sessions, close }`.
+ */
+export function startDemoServer(options) {
   return startDemoApp({
+    ...options,
     createDemoApp,
     toListener: (app) =>
       // @hono/node-server turns node:http requests into Fetch-API ones. (`serve({ fetch: app.fetch, port })`
       // is the one-liner; this form lets the app learn its URL first. overrideGlobalObjects: false
       // leaves the process-wide Request/Response alone.)
       getRequestListener(app.fetch, { overrideGlobalObjects: false }),
-    polar,
-    port,
-    host,
-    fallbackToEphemeral,
-    logger,
+    loggerName: 'polar-session-hono',
   })
 }
 

@@ -97,22 +97,16 @@ export function createDemoApp({ polar, publicUrl, logger = createLogger({ name: 
   return { app, sessions, close: () => sessions.close() }
 }
 
-/** Starts the app on `host:port` (0: any free port). Resolves to `{ url, server, sessions, close }`. */
-export function startDemoServer({
-  polar,
-  port = 0,
-  host = '127.0.0.1',
-  fallbackToEphemeral = false,
-  logger = createLogger({ name: 'polar-session-koa' }),
-}) {
+/**
+ * Starts the app with `{ polar, port, host, fallbackToEphemeral, logger }` (defaults in
+ * `startDemoApp`). Resolves to `{ url, server, sessions, close }`.
+ */
+export function startDemoServer(options) {
   return startDemoApp({
+    ...options,
     createDemoApp,
     toListener: (app) => app.callback(),
-    polar,
-    port,
-    host,
-    fallbackToEphemeral,
-    logger,
+    loggerName: 'polar-session-koa',
   })
 }
 

@@ -3,6 +3,7 @@
 // everything down on Ctrl-C.
 
 import { createServer } from 'node:http'
+import { createLogger } from './logger.js'
 
 function listenOnce(server, port, host) {
   return new Promise((resolve, reject) => {
@@ -111,10 +112,20 @@ export function accountUrl(publicUrl) {
 
 /**
  * Starts one of the example apps: builds it once its public URL is known (the pages link to
- * themselves), serves it, and resolves to `{ url, server, sessions, close }`.
- * `toListener(app)` turns the framework's app into a node:http request listener.
+ * themselves), serves it on `host:port` (0: any free port), and resolves to
+ * `{ url, server, sessions, close }`. `toListener(app)` turns the framework's app into a
+ * node:http request listener; `loggerName` names the default logger.
  */
-export async function startDemoApp({ createDemoApp, toListener, polar, port, host, fallbackToEphemeral, logger }) {
+export async function startDemoApp({
+  createDemoApp,
+  toListener,
+  loggerName,
+  polar,
+  port = 0,
+  host = '127.0.0.1',
+  fallbackToEphemeral = false,
+  logger = createLogger({ name: loggerName }),
+}) {
   let demo
   const { server, url } = await startHttpServer({
     port,
