@@ -214,3 +214,34 @@ export function sessionSuite<Req>(fx: Fixture<Req>, harness: Harness<Req>): void
     })
   })
 }
+
+/**
+ * The checks a `polarSession(polar, options)` factory makes when it is called (Express, Koa,
+ * Hono; Fastify checks at registration instead), and the name of the middleware it returns.
+ */
+export function sessionOptionsSuite<Req>(
+  fx: Fixture<Req>,
+  polarSession: (polar: never, options?: never) => { name: string },
+): void {
+  const make = polarSession as (polar: unknown, options?: unknown) => { name: string }
+  describe('polarSession options', () => {
+    it('are checked when the middleware is created', () => {
+      const polar = fx.polar()
+      expect(() => make(polar, { returnToParam: '' })).toThrow(/returnToParam/)
+      expect(() => make(polar, { retunToParam: 'return_to' })).toThrow(
+        'polarSession: unknown option "retunToParam"; did you mean returnToParam?',
+      )
+      expect(() => make(polar, { lazy: 'yes' })).toThrow(/lazy must be true or false/)
+      expect(() => make(polar, { minRemainingMs: -1 })).toThrow(/minRemainingMs/)
+      expect(() => make(polar, { minRemainingMs: Number.NaN })).toThrow(/minRemainingMs/)
+      expect(() => make(polar, { redirect: 'yes' })).toThrow(/redirect/)
+      expect(() => make({})).toThrow(/createPolarSessions/)
+      expect(() => make(undefined)).toThrow(/createPolarSessions/)
+    })
+
+    it('is a named middleware function', () => {
+      expect(make(fx.polar()).name).toBe('polarSession')
+      expect(make(fx.polar(), { lazy: false }).name).toBe('polarSession')
+    })
+  })
+}

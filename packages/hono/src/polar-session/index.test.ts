@@ -1,6 +1,6 @@
 import { PolarSessionError } from '@polar-session/core'
 import { describe, expect, it } from 'vitest'
-import { sessionSuite } from '../../../../test/support/adapter-suites/session.js'
+import { sessionSuite, sessionOptionsSuite } from '../../../../test/support/adapter-suites/session.js'
 import { harness, honoApp, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarSession } from './index.js'
 
@@ -49,19 +49,4 @@ describe.each(MAJORS)('polarSession on $major ($version)', () => {
   })
 })
 
-describe('polarSession options', () => {
-  it('are checked when the middleware is created', () => {
-    const polar = fx.polar()
-    expect(() => polarSession(polar, { returnToParam: '' })).toThrow(/returnToParam/)
-    expect(() => polarSession(polar, { retunToParam: 'return_to' } as never)).toThrow(
-      'polarSession: unknown option "retunToParam"; did you mean returnToParam?',
-    )
-    expect(() => polarSession(polar, { lazy: 'yes' } as never)).toThrow(/lazy must be true or false/)
-    expect(() => polarSession(polar, { minRemainingMs: -1 })).toThrow(/minRemainingMs/)
-    expect(() => polarSession({} as never)).toThrow(/createPolarSessions/)
-  })
-
-  it('is a named middleware function', () => {
-    expect(polarSession(fx.polar()).name).toBe('polarSession')
-  })
-})
+sessionOptionsSuite(fx, polarSession)

@@ -1,7 +1,7 @@
 import { PolarSessionError } from '@polar-session/core'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { sessionSuite } from '../../../../test/support/adapter-suites/session.js'
+import { sessionSuite, sessionOptionsSuite } from '../../../../test/support/adapter-suites/session.js'
 import { APP_HOST, APP_ORIGIN, harness, MAJORS, useFixture } from '../test-support/fixtures.js'
 import { polarSession } from './index.js'
 
@@ -79,20 +79,4 @@ describe.each(MAJORS)('polarSession on $major ($version)', ({ Koa }) => {
   })
 })
 
-describe('polarSession options', () => {
-  it('are checked when the middleware is mounted', () => {
-    const polar = fx.polar()
-    expect(() => polarSession(polar, { returnToParam: '' })).toThrow(/returnToParam/)
-    expect(() => polarSession(polar, { retunToParam: 'return_to' } as never)).toThrow(
-      'polarSession: unknown option "retunToParam"; did you mean returnToParam?',
-    )
-    expect(() => polarSession(polar, { lazy: 'yes' } as never)).toThrow(/lazy must be true or false/)
-    expect(() => polarSession(polar, { minRemainingMs: Number.NaN })).toThrow(/minRemainingMs/)
-    expect(() => polarSession(polar, { redirect: 1 as unknown as boolean })).toThrow(/redirect/)
-    expect(() => polarSession(undefined as never)).toThrow(/createPolarSessions/)
-  })
-
-  it('is a named middleware function', () => {
-    expect(polarSession(fx.polar(), { lazy: false }).name).toBe('polarSession')
-  })
-})
+sessionOptionsSuite(fx, polarSession)
