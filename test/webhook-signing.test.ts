@@ -7,15 +7,8 @@ import { PolarSessionError, verifyWebhook } from '@polar-session/core'
 import { signWebhook } from '@polar-session/testing'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
+import { WEBHOOK_VECTOR as VECTOR } from './support/webhook-vector.js'
 
-// The test vector of reference/polar-api.md.
-const VECTOR = {
-  secret: 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012345',
-  id: '0f0e2c1a-6d7b-4c55-9d8e-1a2b3c4d5e6f',
-  timestamp: 1767225600,
-  body: '{"type":"customer.deleted","timestamp":"2026-01-01T00:00:00Z","data":{"id":"x"}}',
-  signature: 'v1,wKrfiMS/KQSA/Yo7C7B3LUMgZu5wsHLb5jDHqrL2My4=',
-}
 const SECRET = 'whsec_live-delivery-secret-0123456789'
 
 /** The Webhook object Polar's SDK builds: new Webhook(base64(utf8(secret))). */

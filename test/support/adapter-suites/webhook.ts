@@ -6,20 +6,9 @@ import request from 'supertest'
 import { beforeAll, expect, it } from 'vitest'
 import type { Fixture } from './fixture.js'
 import type { Harness } from './harness.js'
+import { WEBHOOK_VECTOR as VECTOR } from '../webhook-vector.js'
 
 export const WEBHOOK_SECRET = 'whsec_adapter-webhook-test-0123456789abcdef'
-
-/** The test vector from reference/polar-api.md. */
-export const VECTOR = {
-  secret: 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012345',
-  body: '{"type":"customer.deleted","timestamp":"2026-01-01T00:00:00Z","data":{"id":"x"}}',
-  headers: {
-    'webhook-id': '0f0e2c1a-6d7b-4c55-9d8e-1a2b3c4d5e6f',
-    'webhook-timestamp': '1767225600',
-    'webhook-signature': 'v1,wKrfiMS/KQSA/Yo7C7B3LUMgZu5wsHLb5jDHqrL2My4=',
-  },
-  now: () => 1767225600_000,
-}
 
 /** A signed delivery of `type` about `customer`, as Polar sends it (JSON). */
 export function delivery(customer: FakeCustomer, type: string, opts: { timestamp?: number } = {}) {

@@ -4,19 +4,9 @@ import { createPolarSessions, type PolarSessions } from '../create-polar-session
 import { PolarSessionError } from '../errors.js'
 import { createWebhookHandler } from '../fetch/webhook-handler.js'
 import { handleWebhook } from './handler.js'
+import { WEBHOOK_VECTOR as VECTOR } from '../../../../test/support/webhook-vector.js'
 
 const SECRET = 'whsec_handler-test-secret-0123456789abcdef'
-// The test vector from reference/polar-api.md.
-const VECTOR = {
-  secret: 'whsec_TESTSECRETabcdefghijklmnopqrstuvwxyz012345',
-  body: '{"type":"customer.deleted","timestamp":"2026-01-01T00:00:00Z","data":{"id":"x"}}',
-  headers: {
-    'webhook-id': '0f0e2c1a-6d7b-4c55-9d8e-1a2b3c4d5e6f',
-    'webhook-timestamp': '1767225600',
-    'webhook-signature': 'v1,wKrfiMS/KQSA/Yo7C7B3LUMgZu5wsHLb5jDHqrL2My4=',
-  },
-  now: () => 1767225600_000,
-}
 
 let fake: FakePolar
 let jane: FakeCustomer
