@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto'
 import { startChild } from './lib/child.js'
 import { runLoad } from './lib/load.js'
 import { fireBurst } from './lib/burst.js'
-import { summarize, pairedRatio, pairedDiff, median } from './lib/stats.js'
+import { summarize, summarizeField, pairedRatio, pairedDiff, median } from './lib/stats.js'
 import { machine } from './lib/machine.js'
 import { FRAMEWORK_NAMES, renderReport, renderSvg, updateReadme } from './lib/report.js'
 
@@ -144,22 +144,10 @@ const sessionsCalls = (stats) => stats.requests[SESSIONS_ROUTE] ?? 0
 /** Summaries of a list of runLoad results. */
 function loadSummary(list) {
   return {
-    rps: summarize(
-      list.map((r) => r.rps),
-      1,
-    ),
-    p50Ms: summarize(
-      list.map((r) => r.p50),
-      3,
-    ),
-    p99Ms: summarize(
-      list.map((r) => r.p99),
-      3,
-    ),
-    maxMs: summarize(
-      list.map((r) => r.max),
-      3,
-    ),
+    rps: summarizeField(list, 'rps', 1),
+    p50Ms: summarizeField(list, 'p50', 3),
+    p99Ms: summarizeField(list, 'p99', 3),
+    maxMs: summarizeField(list, 'max', 3),
     badResponses: list.reduce((n, r) => n + r.bad + r.errors + r.timeouts, 0),
     statuses: list.reduce((acc, r) => {
       for (const [k, v] of Object.entries(r.statuses)) acc[k] = (acc[k] ?? 0) + v
@@ -341,30 +329,12 @@ async function stampede() {
     const list = runs[v.name]
     if (list.length === 0) continue
     out.variants[v.name] = {
-      p50Ms: summarize(
-        list.map((x) => x.p50),
-        2,
-      ),
-      p99Ms: summarize(
-        list.map((x) => x.p99),
-        2,
-      ),
-      maxMs: summarize(
-        list.map((x) => x.max),
-        2,
-      ),
-      creations: summarize(
-        list.map((x) => x.creations),
-        0,
-      ),
-      upstreamCalls: summarize(
-        list.map((x) => x.upstreamCalls),
-        0,
-      ),
-      socketsOpen: summarize(
-        list.map((x) => x.socketsOpen),
-        0,
-      ),
+      p50Ms: summarizeField(list, 'p50', 2),
+      p99Ms: summarizeField(list, 'p99', 2),
+      maxMs: summarizeField(list, 'max', 2),
+      creations: summarizeField(list, 'creations', 0),
+      upstreamCalls: summarizeField(list, 'upstreamCalls', 0),
+      socketsOpen: summarizeField(list, 'socketsOpen', 0),
       statuses: list.reduce((acc, x) => {
         for (const [k, c] of Object.entries(x.statuses)) acc[k] = (acc[k] ?? 0) + c
         return acc
@@ -680,18 +650,9 @@ async function alternateMicro({ rounds, runMs, warmMs }, a, b) {
         runs[name].push(await procs[name].call('run', { runMs }))
     }
     const figures = (list) => ({
-      sequentialOpsPerSec: summarize(
-        list.map((x) => x.sequentialOpsPerSec),
-        0,
-      ),
-      sequentialCpuNsPerOp: summarize(
-        list.map((x) => x.sequentialCpuNsPerOp),
-        0,
-      ),
-      concurrent100OpsPerSec: summarize(
-        list.map((x) => x.concurrentOpsPerSec),
-        0,
-      ),
+      sequentialOpsPerSec: summarizeField(list, 'sequentialOpsPerSec', 0),
+      sequentialCpuNsPerOp: summarizeField(list, 'sequentialCpuNsPerOp', 0),
+      concurrent100OpsPerSec: summarizeField(list, 'concurrentOpsPerSec', 0),
       upstreamCallsDuringTiming: Math.max(...list.map((x) => x.upstreamCalls)),
     })
     const ratio = (key) =>
@@ -806,17 +767,11 @@ async function memory() {
     unbounded: {
       sessions: m.sessions,
       storeMax: m.max,
-      bytesPerSession: summarize(
-        unbounded.map((u) => u.bytesPerSession),
-        0,
-      ),
+      bytesPerSession: summarizeField(unbounded, 'bytesPerSession', 0),
       sessionEntries: unbounded[0].sessionEntries,
       otherEntries: unbounded[0].otherEntries,
       series: unbounded[0].series,
-      secondsToCreate: summarize(
-        unbounded.map((u) => u.seconds),
-        1,
-      ),
+      secondsToCreate: summarizeField(unbounded, 'seconds', 1),
     },
     bounded: {
       storeMax: m.boundedMax,
@@ -825,10 +780,7 @@ async function memory() {
         bounded.map((b) => b.series.at(-1).entries),
         0,
       ),
-      sessionEntriesAtEnd: summarize(
-        bounded.map((b) => b.sessionEntries),
-        0,
-      ),
+      sessionEntriesAtEnd: summarizeField(bounded, 'sessionEntries', 0),
       heapAtFullBytes: summarize(
         flat.map((f) => f.atFull?.heapBytes ?? NaN),
         0,
@@ -837,19 +789,10 @@ async function memory() {
         flat.map((f) => f.atEnd.heapBytes),
         0,
       ),
-      growthAfterFull: summarize(
-        flat.map((f) => f.growth),
-        4,
-      ),
-      spreadOverSecondHalf: summarize(
-        flat.map((f) => f.plateau),
-        4,
-      ),
+      growthAfterFull: summarizeField(flat, 'growth', 4),
+      spreadOverSecondHalf: summarizeField(flat, 'plateau', 4),
       series: bounded[0].series,
-      lastHundredStillCached: summarize(
-        bounded.map((b) => b.hitsOfLast100),
-        0,
-      ),
+      lastHundredStillCached: summarizeField(bounded, 'hitsOfLast100', 0),
     },
   }
 }

@@ -234,29 +234,7 @@ export function renderReport(results) {
     const mn = s.microNear
     out.push('## getSession on a hit: memoryStore vs redisStore with the near cache (alternating processes)')
     out.push(
-      table(
-        ['figure', 'memoryStore', 'redisStore (sealed), near cache', 'per round'],
-        [
-          [
-            'ops/s, awaited one after another',
-            fig(mn.memory.sequentialOpsPerSec),
-            fig(mn.nearCache.sequentialOpsPerSec),
-            fig(mn.ratioSequential, pct),
-          ],
-          [
-            'ops/s, 100 calls in flight',
-            fig(mn.memory.concurrent100OpsPerSec),
-            fig(mn.nearCache.concurrent100OpsPerSec),
-            fig(mn.ratioConcurrent100, pct),
-          ],
-          [
-            'CPU ns per call, awaited one after another',
-            fig(mn.memory.sequentialCpuNsPerOp),
-            fig(mn.nearCache.sequentialCpuNsPerOp),
-            `${fig(mn.cpuNsPerOpDifference)} ns (difference)`,
-          ],
-        ],
-      ),
+      alternatingTable(['memoryStore', 'redisStore (sealed), near cache', 'per round'], mn.memory, mn.nearCache, mn),
     )
     out.push(`upstream calls during timing: ${mn.nearCache.upstreamCallsDuringTiming}`)
     out.push('')
@@ -265,28 +243,11 @@ export function renderReport(results) {
     const mo = s.microOtel
     out.push('## getSession on a hit, with and without OpenTelemetry (alternating processes)')
     out.push(
-      table(
-        ['figure', 'without @opentelemetry/api', 'installed, no-op provider', 'ratio per round'],
-        [
-          [
-            'ops/s, awaited one after another',
-            fig(mo.withoutOtel.sequentialOpsPerSec),
-            fig(mo.withOtelNoop.sequentialOpsPerSec),
-            fig(mo.ratioSequential, pct),
-          ],
-          [
-            'ops/s, 100 calls in flight',
-            fig(mo.withoutOtel.concurrent100OpsPerSec),
-            fig(mo.withOtelNoop.concurrent100OpsPerSec),
-            fig(mo.ratioConcurrent100, pct),
-          ],
-          [
-            'CPU ns per call, awaited one after another',
-            fig(mo.withoutOtel.sequentialCpuNsPerOp),
-            fig(mo.withOtelNoop.sequentialCpuNsPerOp),
-            `${fig(mo.cpuNsPerOpDifference)} ns (difference)`,
-          ],
-        ],
+      alternatingTable(
+        ['without @opentelemetry/api', 'installed, no-op provider', 'ratio per round'],
+        mo.withoutOtel,
+        mo.withOtelNoop,
+        mo,
       ),
     )
     out.push('')
@@ -519,4 +480,34 @@ export async function updateReadme(path, text, results) {
   if (a === -1 || b === -1 || b < a) return
   const block = `${START}\nLatest full run (${results.machine.date}, written by \`pnpm bench\`):\n\n\`\`\`text\n${text}\n\`\`\`\n${END}`
   await writeFile(path, readme.slice(0, a) + block + readme.slice(b + END.length))
+}
+
+/**
+ * An in-process micro-benchmark of two variants run in alternating processes: ops/s one after
+ * another and 100 in flight, CPU ns per call, and the per-round comparison (`versus`).
+ */
+function alternatingTable([nameA, nameB, perRound], a, b, versus) {
+  return table(
+    ['figure', nameA, nameB, perRound],
+    [
+      [
+        'ops/s, awaited one after another',
+        fig(a.sequentialOpsPerSec),
+        fig(b.sequentialOpsPerSec),
+        fig(versus.ratioSequential, pct),
+      ],
+      [
+        'ops/s, 100 calls in flight',
+        fig(a.concurrent100OpsPerSec),
+        fig(b.concurrent100OpsPerSec),
+        fig(versus.ratioConcurrent100, pct),
+      ],
+      [
+        'CPU ns per call, awaited one after another',
+        fig(a.sequentialCpuNsPerOp),
+        fig(b.sequentialCpuNsPerOp),
+        `${fig(versus.cpuNsPerOpDifference)} ns (difference)`,
+      ],
+    ],
+  )
 }

@@ -25,6 +25,14 @@ export function summarize(values, digits = 3) {
   }
 }
 
+/** `summarize` of one field of every run, e.g. `summarizeField(runs, 'p99', 2)`. */
+export function summarizeField(runs, field, digits = 3) {
+  return summarize(
+    runs.map((run) => run[field]),
+    digits,
+  )
+}
+
 /** Ratio per run pair (A[i] / B[i]), summarised: pairs are the alternating runs. */
 export function pairedRatio(a, b, digits = 4) {
   return summarize(
