@@ -208,13 +208,16 @@ export function lazySessionNow<Req>(
 ): MaybePromise<LazySession> {
   const cached = attachSessionNow(polar, request, facts, options, CACHED_ONLY)
   const lazily = (found: AttachedSession): LazySession => {
-    let pending: Promise<PolarSession | null> | undefined =
-      found.session === null ? undefined : Promise.resolve(found.session)
+    // Made on the first get() only: most requests never ask, and a hit should cost no promise.
+    let pending: Promise<PolarSession | null> | undefined
     const get = (): Promise<PolarSession | null> => {
-      pending ??= attachSession(polar, request, facts, options, INTERACTIVE).then((settled) => {
-        onSettled(settled)
-        return settled.session
-      })
+      pending ??=
+        found.session !== null
+          ? Promise.resolve(found.session)
+          : attachSession(polar, request, facts, options, INTERACTIVE).then((settled) => {
+              onSettled(settled)
+              return settled.session
+            })
       return pending
     }
     return { session: found.session, error: found.error, get }
