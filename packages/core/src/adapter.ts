@@ -17,7 +17,7 @@ export { readFetchBody } from './adapter/read-fetch-body.js'
 export { NO_STORE } from './adapter/portal-answer.js'
 export type { PortalJson } from './adapter/portal-answer.js'
 export type { PortalRouteOptions, SessionMiddlewareOptions, WebhookRouteOptions } from './adapter/check-options.js'
-export { attachSession, lazySession, sessionForRequest } from './adapter/request-session.js'
+export { attachSession, lazySession, NO_FACTS, sessionForRequest } from './adapter/request-session.js'
 export type {
   AttachedSession,
   AttachOptions,

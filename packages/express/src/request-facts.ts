@@ -1,4 +1,4 @@
-import type { RequestFacts } from '@polar-session/core/adapter'
+import { NO_FACTS, type RequestFacts } from '@polar-session/core/adapter'
 import type { Request } from 'express'
 
 /**
@@ -14,5 +14,3 @@ export function requestFacts(req: Request, returnToParam: string | undefined): R
     origin: `${req.protocol}://${req.get('host') ?? ''}`,
   }
 }
-
-const NO_FACTS: RequestFacts = Object.freeze({ returnTo: undefined, origin: '' })

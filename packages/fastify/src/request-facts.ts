@@ -1,4 +1,4 @@
-import type { RequestFacts } from '@polar-session/core/adapter'
+import { NO_FACTS, type RequestFacts } from '@polar-session/core/adapter'
 import type { FastifyRequest } from 'fastify'
 
 /**
@@ -17,5 +17,3 @@ export function requestFacts(request: FastifyRequest, returnToParam: string | un
     origin: `${request.protocol}://${host}`,
   }
 }
-
-const NO_FACTS: RequestFacts = Object.freeze({ returnTo: undefined, origin: '' })

@@ -1,4 +1,4 @@
-import type { RequestFacts } from '@polar-session/core/adapter'
+import { NO_FACTS, type RequestFacts } from '@polar-session/core/adapter'
 import type { Context } from 'hono'
 
 /**
@@ -12,5 +12,3 @@ export function contextFacts(c: Context, returnToParam: string | undefined): Req
   const values = c.req.queries(returnToParam)
   return { returnTo: values?.length === 1 ? values[0] : values, origin: new URL(c.req.url).origin }
 }
-
-const NO_FACTS: RequestFacts = Object.freeze({ returnTo: undefined, origin: '' })

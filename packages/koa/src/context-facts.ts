@@ -1,4 +1,4 @@
-import type { RequestFacts } from '@polar-session/core/adapter'
+import { NO_FACTS, type RequestFacts } from '@polar-session/core/adapter'
 import type { Context } from 'koa'
 
 /**
@@ -13,5 +13,3 @@ export function contextFacts(ctx: Context, returnToParam: string | undefined): R
   if (returnToParam === undefined) return NO_FACTS
   return { returnTo: ctx.query[returnToParam], origin: `${ctx.protocol}://${ctx.host}` }
 }
-
-const NO_FACTS: RequestFacts = Object.freeze({ returnTo: undefined, origin: '' })

@@ -48,6 +48,9 @@ export interface RequestFacts {
   origin: string
 }
 
+/** The facts of a request without a return-to parameter to read: nothing to check, no origin needed. */
+export const NO_FACTS: RequestFacts = Object.freeze({ returnTo: undefined, origin: '' })
+
 /** How a request's session is fetched: what it is for, and whether it may be created. */
 export interface RequestCall {
   /** @default 'interactive' */

@@ -4,6 +4,7 @@ import { NO_STORE } from '../adapter/portal-answer.js'
 import { portalRoute } from '../adapter/portal-route.js'
 import {
   attachSession,
+  NO_FACTS,
   sessionForRequest,
   type AttachedSession,
   type RequestFacts,
@@ -36,7 +37,7 @@ export function sessionFromRequest(
 
 /** The return-to parameter of a Fetch `Request` (absent, one value, or all of a repeated one) and its origin. */
 function requestFacts(request: Request, returnToParam: string | undefined): RequestFacts {
-  if (returnToParam === undefined) return { returnTo: undefined, origin: '' }
+  if (returnToParam === undefined) return NO_FACTS
   const url = new URL(request.url)
   const values = url.searchParams.getAll(returnToParam)
   return { returnTo: values.length === 0 ? undefined : values.length === 1 ? values[0] : values, origin: url.origin }
