@@ -32,7 +32,7 @@ export function readNodeBody(req: IncomingMessage, max: number): Promise<Webhook
 }
 
 /** A body a parser left as a Buffer or string, as a {@link WebhookBody}; undefined for anything else. */
-export function keptBody(value: unknown, max: number): WebhookBody | undefined {
+function keptBody(value: unknown, max: number): WebhookBody | undefined {
   if (typeof value !== 'string' && !(value instanceof Uint8Array)) return undefined
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
   return bytes.byteLength > max ? { kind: 'too-large' } : { kind: 'ok', body: bytes }

@@ -78,7 +78,7 @@ export interface LazySession extends AttachedSession {
 }
 
 /** The 401 for a request that needs a session and has no identity. */
-export function unauthenticated(): PolarSessionError {
+function unauthenticated(): PolarSessionError {
   return new PolarSessionError('unauthenticated', 'Sign in to manage your billing.', {
     status: 401,
     headers: { 'WWW-Authenticate': 'Bearer' },

@@ -1,5 +1,5 @@
 import type { PolarSessions } from '../create-polar-sessions.js'
-import { handleWebhook } from '../webhook/handler.js'
+import { checkInvalidator, handleWebhook } from '../webhook/handler.js'
 import type { WebhookHeaders } from '../webhook/verify.js'
 import { checkWebhookRouteOptions, type WebhookRouteOptions } from './check-options.js'
 import { NO_STORE } from './portal-answer.js'
@@ -50,9 +50,7 @@ export function webhookRoute(
   options: WebhookRouteOptions,
   parsedHint: string,
 ): WebhookRoute {
-  if (typeof polar !== 'object' || polar === null || typeof polar.invalidate !== 'function') {
-    throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
-  }
+  checkInvalidator(where, polar)
   const maxBodyBytes = checkWebhookRouteOptions(where, options)
   const { secret, toleranceSec, now } = options
   return {

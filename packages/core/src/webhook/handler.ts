@@ -36,9 +36,7 @@ export async function handleWebhook(
   polar: Pick<PolarSessions, 'invalidate'>,
   input: HandleWebhookInput,
 ): Promise<WebhookAnswer> {
-  if (typeof polar !== 'object' || polar === null || typeof polar.invalidate !== 'function') {
-    throw new TypeError('handleWebhook: the first argument must be the object createPolarSessions() returns.')
-  }
+  checkInvalidator('handleWebhook', polar)
   let identities: PolarIdentity[]
   try {
     const { toleranceSec, now, maxBodyBytes } = input
@@ -64,4 +62,12 @@ export async function handleWebhook(
     }
   }
   return { status: 202, body: { received: true, invalidated } }
+}
+
+/** Refuses, naming `where`, anything but an object that can invalidate (what `createPolarSessions()` returns). */
+export function checkInvalidator(where: string, polar: unknown): asserts polar is Pick<PolarSessions, 'invalidate'> {
+  const candidate = polar as Partial<PolarSessions> | null
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.invalidate !== 'function') {
+    throw new TypeError(`${where}: the first argument must be the object createPolarSessions() returns.`)
+  }
 }
