@@ -1,3 +1,4 @@
+import { bounded } from '../store/bounded.js'
 import type { Logger, SessionStore, StoreLease } from '../types.js'
 import { decodeEntry, encodeEntry, type CachedEntry } from './entry.js'
 import type { EntryLease, EntryLock, EntryStore, SharedBudget, StoreCall, StoreRead } from './entry-store.js'
@@ -254,20 +255,12 @@ export class SharedEntryStore implements EntryStore {
 
   /** One store call, rejected after the time limit; the loser of the race is never unhandled. */
   #bounded<T>(operation: string, run: (store: SessionStore) => T | Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const pending = Promise.resolve().then(() => run(this.#store))
-    pending.catch(() => {})
-    const timeout = new Promise<never>((_, reject) => {
-      // setImmediate: a reply that arrived while this process was busy is read first (timers run before I/O).
-      const fail = () =>
-        reject(
-          Object.assign(new Error(`store ${operation} took longer than ${this.#timeoutMs} ms`), {
-            name: 'TimeoutError',
-          }),
-        )
-      timer = setTimeout(() => setImmediate(fail), this.#timeoutMs)
-    })
-    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer))
+    return bounded(
+      () => run(this.#store),
+      this.#timeoutMs,
+      () =>
+        Object.assign(new Error(`store ${operation} took longer than ${this.#timeoutMs} ms`), { name: 'TimeoutError' }),
+    )
   }
 
   #warn(operation: string, error: unknown): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { rejectUnknownKeys } from '../option-keys.js'
 import type { SessionStore, StoreLease, StoreLock } from '../types.js'
+import { bounded } from './bounded.js'
 import { redisCommands, type RedisLikeClient } from './redis-commands.js'
 
 export type { IORedisLikeClient, NodeRedisLikeClient, RedisLikeClient } from './redis-commands.js'
@@ -132,12 +133,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const instance = randomBytes(9).toString('base64url')
   let counted = 0
   const stats = { commands: 0, failures: 0 }
+  const timedOut = () => new TimeoutError(`timed out after ${opTimeoutMs}ms`)
 
   /** Races `run` against the timeout; rejects with an error that names only the command. */
   async function call<T>(command: string, run: () => Promise<T>): Promise<T> {
     stats.commands++
     try {
-      return await bounded(run, opTimeoutMs)
+      return await bounded(run, opTimeoutMs, timedOut)
     } catch (error) {
       stats.failures++
       throw storeError(command, error)
@@ -153,7 +155,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const pending = redis.setNxPx(lockKey, owner, ms)
       let reply: unknown
       try {
-        reply = await bounded(() => pending, opTimeoutMs)
+        reply = await bounded(() => pending, opTimeoutMs, timedOut)
       } catch (error) {
         stats.failures++
         // Should the SET land after all, give it back at once rather than leave it for ttlMs.
@@ -235,39 +237,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       subscriptions.clear()
     },
   }
-}
-
-/**
- * `run()` or a `TimeoutError` after `timeoutMs`. The loser of the race is never unhandled.
- * Timers run before I/O in each turn of the event loop: after a busy stretch the reply may
- * already be in the socket, unread; one more turn (setImmediate runs after I/O) lets it win, so
- * a timeout means a slow Redis, not a busy process.
- */
-function bounded<T>(run: () => Promise<T>, timeoutMs: number): Promise<T> {
-  let promise: Promise<T>
-  try {
-    promise = Promise.resolve(run())
-  } catch (error) {
-    // A client that throws synchronously (wrong shape, closed) is a failed call too.
-    return Promise.reject(error)
-  }
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => setImmediate(() => reject(new TimeoutError(`timed out after ${timeoutMs}ms`))),
-      timeoutMs,
-    )
-    timer.unref?.()
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }
 
 /** Whole milliseconds, rounded up; throws for zero, negative or non-finite TTLs. */
