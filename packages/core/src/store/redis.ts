@@ -151,20 +151,18 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const ms = positiveTtl(ttlMs, 'lock ttlMs')
       const lockKey = `${prefix}lock:${key}`
       const owner = randomBytes(18).toString('base64url')
-      stats.commands++
-      const pending = redis.setNxPx(lockKey, owner, ms)
+      let pending: Promise<unknown> | undefined
       let reply: unknown
       try {
-        reply = await bounded(() => pending, opTimeoutMs, timedOut)
+        reply = await call('SET NX', () => (pending = redis.setNxPx(lockKey, owner, ms)))
       } catch (error) {
-        stats.failures++
         // Should the SET land after all, give it back at once rather than leave it for ttlMs.
         pending
-          .then((late) =>
+          ?.then((late) =>
             late === null || late === undefined ? undefined : redis.eval(RELEASE_SCRIPT, lockKey, [owner]),
           )
           .catch(() => {})
-        throw storeError('SET NX', error)
+        throw error
       }
       if (reply === null || reply === undefined) return null
       return ownedLease(lockKey, owner)
