@@ -8,6 +8,9 @@ const EXTEND_EVERY_MS = 1_000
 /** How often a process waiting on another's creation looks for the result. */
 const POLL_MS = 20
 
+/** The lease a failing (or skipped) store gives: it guards nothing, so holding it costs nothing. */
+export const NO_LEASE: EntryLease = { extend: async () => true, release: async () => {} }
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** What waiting for the lease came to: another process's session, or the lease (null: none to be had). */
@@ -46,8 +49,10 @@ export async function leaseOrWait(
 /**
  * Keeps `lease` for as long as the leader works (its Polar calls, a customer creation
  * included, can outlast any fixed TTL); the returned function stops extending and releases it.
+ * {@link NO_LEASE} guards nothing: holding it starts no timer.
  */
 export function holdLease(lease: EntryLease): () => Promise<void> {
+  if (lease === NO_LEASE) return NO_LEASE.release
   const timer = setInterval(() => {
     lease.extend(LEASE_MS).catch(() => false)
   }, EXTEND_EVERY_MS)

@@ -1,5 +1,6 @@
 import { bounded } from '../store/bounded.js'
 import type { Logger, SessionStore, StoreLease } from '../types.js'
+import { NO_LEASE } from './creation-lease.js'
 import { decodeEntry, encodeEntry, type CachedEntry } from './entry.js'
 import type { EntryLease, EntryLock, EntryStore, SharedBudget, StoreCall, StoreRead } from './entry-store.js'
 import { NearCache } from './near-cache.js'
@@ -24,7 +25,6 @@ const WARN_EVERY_MS = 10_000
  * timer decides, this one only catches a store that breaks its word.
  */
 const SELF_BOUNDED_SLACK_MS = 1_000
-const NO_LEASE: EntryLease = { extend: async () => true, release: async () => {} }
 
 /**
  * A store shared by several processes (Redis), as the core uses it: entries serialised (and
