@@ -1,6 +1,7 @@
 // The printed table, the SVG chart and the README's results block. No dependencies.
 
 import { readFile, writeFile } from 'node:fs/promises'
+import { esc, svgPage } from './svg.js'
 
 const n0 = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : String(v))
 const n1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : String(v))
@@ -307,8 +308,6 @@ export function renderReport(results) {
 
 // --- SVG ------------------------------------------------------------------------------------
 
-const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-
 /** Horizontal bars: median, with a min–max whisker. */
 function barPanel({ x, y, width, title, unit, bars }) {
   const labelW = 300
@@ -453,13 +452,7 @@ export function renderSvg(results) {
   }
   const m = results.machine
   const header = `polar-session benchmarks, ${m.date.slice(0, 10)}: ${m.cpuCount} × ${m.cpuModel}, Node ${m.node}${results.config.quick ? ' (QUICK run)' : ''}`
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" viewBox="0 0 ${width} ${y + 10}" font-family="system-ui, sans-serif">
-<style>.t{font-size:14px;font-weight:600}.l{font-size:12px;fill:#333}.v{font-size:12px;fill:#111}</style>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="20" y="26" font-size="15" font-weight="700">${esc(header)}</text>
-${parts.join('\n')}
-</svg>
-`
+  return svgPage({ width, height: y + 10, header, parts })
 }
 
 // --- README -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // dependencies, like report.js.
 
 import { readFile, writeFile } from 'node:fs/promises'
+import { esc, svgPage } from './svg.js'
 
 const STYLE = { eager: 'eager attach', lazy: 'lazy attach', portal: 'portal-only' }
 const n0 = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : String(v))
@@ -92,7 +93,6 @@ export function renderTable(results) {
 
 // --- SVG ------------------------------------------------------------------------------------
 
-const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 const COLORS = { eager: '#c33', lazy: '#2a6fdb', portal: '#7fa7e8' }
 
 /** Grouped horizontal bars on a log scale: capacity per style, one group per billing rate. */
@@ -209,13 +209,7 @@ export function renderSvg(results) {
   parts.push(day.svg)
   y += day.height
   const header = `polar-session capacity simulation, ${results.date.slice(0, 10)}: one Polar organization`
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="system-ui, sans-serif">
-<style>.t{font-size:14px;font-weight:600}.l{font-size:12px;fill:#333}.v{font-size:12px;fill:#111}.g{font-size:12px;font-weight:600;fill:#333}</style>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="20" y="26" font-size="15" font-weight="700">${esc(header)}</text>
-${parts.join('\n')}
-</svg>
-`
+  return svgPage({ width, height: y, header, parts, style: '.g{font-size:12px;font-weight:600;fill:#333}' })
 }
 
 // --- README ---------------------------------------------------------------------------------
