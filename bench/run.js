@@ -23,18 +23,15 @@ import { FRAMEWORK_NAMES, renderReport, renderSvg, updateReadme } from './lib/re
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+// The load's shape is the same in both; a quick run makes fewer and shorter runs.
+const LOAD = { connections: 50, users: 100, portalUsers: 10, burst: 1000, burstUsers: 100, latencyMs: 50 }
 const CFG = QUICK
   ? {
+      ...LOAD,
       quick: true,
       runs: 2,
       durationS: 1,
       warmS: 0.5,
-      connections: 50,
-      users: 100,
-      portalUsers: 10,
-      burst: 1000,
-      burstUsers: 100,
-      latencyMs: 50,
       rateVisits: 1000,
       rateRuns: 1,
       burstRuns: 2,
@@ -52,16 +49,11 @@ const CFG = QUICK
       },
     }
   : {
+      ...LOAD,
       quick: false,
       runs: 7,
       durationS: 3,
       warmS: 3,
-      connections: 50,
-      users: 100,
-      portalUsers: 10,
-      burst: 1000,
-      burstUsers: 100,
-      latencyMs: 50,
       rateVisits: 2000,
       rateRuns: 3,
       burstRuns: 5,
