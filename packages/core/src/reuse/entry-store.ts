@@ -1,5 +1,6 @@
 import type { MemoryStore } from '../store/memory.js'
 import type { CachedEntry } from './entry.js'
+import type { SessionKeys } from './keys.js'
 
 /**
  * How the core reads and writes entries and generations. Two implementations: the memory store
@@ -8,10 +9,13 @@ import type { CachedEntry } from './entry.js'
  */
 export interface EntryStore {
   /**
-   * A read answered at once, without I/O: always for the memory store; from fresh near-cache
-   * copies for a shared store, or undefined (then call `read`).
+   * The cache hit path, answered at once and allocating nothing: the entry at `keys.session` if
+   * its generations are current (as `read` would report them; expiry is the caller's to check),
+   * null when there is none or a generation voids it, undefined when the store cannot tell
+   * without I/O (then call `read`). Always answered by the memory store; from near-cache copies
+   * confirmed within `nearCacheTtlMs` of `now` by a shared store.
    */
-  readFresh(key: string | null, generationKeys: readonly string[]): StoreRead | undefined
+  freshEntry(keys: SessionKeys, now: number): CachedEntry | null | undefined
   /**
    * Reads an entry (unless `key` is null) and the generations it must match. A shared store may
    * take the entry from its near cache and ask the store for the generations alone, unless
@@ -102,14 +106,21 @@ export class MemoryEntryStore implements EntryStore {
     this.#store = store
   }
 
-  readFresh(key: string | null, generationKeys: readonly string[]): StoreRead {
-    const entry = key === null ? undefined : this.#store.cache.get(key)
-    const generations = generationKeys.map((k) => this.#store.generations.get(k) ?? null)
-    return { entry: typeof entry === 'object' ? (entry as CachedEntry) : null, generations }
+  freshEntry(keys: SessionKeys): CachedEntry | null {
+    const found = this.#store.cache.get(keys.session)
+    if (typeof found !== 'object') return null
+    const entry = found as CachedEntry
+    const { generations } = this.#store
+    if (generations.get(keys.customerGeneration) !== entry.customerGeneration) return null
+    if (keys.memberGeneration !== null && (generations.get(keys.memberGeneration) ?? null) !== entry.memberGeneration)
+      return null
+    return entry
   }
 
   read(key: string | null, generationKeys: readonly string[]): StoreRead {
-    return this.readFresh(key, generationKeys)
+    const entry = key === null ? undefined : this.#store.cache.get(key)
+    const generations = generationKeys.map((k) => this.#store.generations.get(k) ?? null)
+    return { entry: typeof entry === 'object' ? (entry as CachedEntry) : null, generations }
   }
 
   writeEntry(key: string, entry: CachedEntry, ttlMs: number): void {

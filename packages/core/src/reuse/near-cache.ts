@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { CachedEntry } from './entry.js'
 import type { StoreRead } from './entry-store.js'
+import type { SessionKeys } from './keys.js'
 
 /** A copy of what the shared store holds, and when it was last confirmed there. */
 interface Copy<T> {
@@ -30,26 +31,27 @@ export class NearCache {
   }
 
   /**
-   * A read answered from copies: undefined unless the entry (if asked) is held and every
-   * generation was confirmed within `ttlMs`. An entry never changes once written (a newer
-   * session gets the key only when this one is under the margin), so only generations, which
-   * invalidations replace, need confirming.
+   * The entry at `keys.session` as `EntryStore.freshEntry` wants it: undefined unless the
+   * entry is held and every generation it must match was confirmed within `ttlMs` of `now`; then
+   * the entry if it matches them, else null. An entry never changes once written (a newer session
+   * gets the key only when this one is under the margin), so only generations, which
+   * invalidations replace, need confirming. Allocates nothing.
    */
-  readFresh(key: string | null, generationKeys: readonly string[]): StoreRead | undefined {
-    const now = Date.now()
-    let entry: CachedEntry | null = null
-    if (key !== null) {
-      const copy = this.#entries.get(key)
-      if (copy === undefined) return undefined
-      entry = copy.value
-    }
-    const generations: string[] = []
-    for (const generationKey of generationKeys) {
-      const copy = this.#generations.get(generationKey)
-      if (copy === undefined || now - copy.checkedAt >= this.#ttlMs) return undefined
-      generations.push(copy.value)
-    }
-    return { entry, generations }
+  freshEntry(keys: SessionKeys, now: number): CachedEntry | null | undefined {
+    const entry = this.#entries.get(keys.session)?.value
+    if (entry === undefined) return undefined
+    const customer = this.#fresh(keys.customerGeneration, now)
+    if (customer === undefined) return undefined
+    if (keys.memberGeneration === null) return customer === entry.customerGeneration ? entry : null
+    const member = this.#fresh(keys.memberGeneration, now)
+    if (member === undefined) return undefined
+    return customer === entry.customerGeneration && member === entry.memberGeneration ? entry : null
+  }
+
+  /** The copy of the generation at `key` if it was confirmed within `ttlMs` of `now`. */
+  #fresh(key: string, now: number): string | undefined {
+    const copy = this.#generations.get(key)
+    return copy === undefined || now - copy.checkedAt >= this.#ttlMs ? undefined : copy.value
   }
 
   /** Whatever copies there are, fresh or not; a generation never seen is `undefined` (unknown). */

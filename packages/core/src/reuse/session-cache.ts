@@ -96,11 +96,11 @@ export class SessionCache {
    */
   peek(keys: SessionKeys, minRemainingMs: number): CustomerSession | undefined {
     if (this.#knownNotFound(keys)) return undefined
-    const read = this.#store.readFresh(keys.session, keys.generations)
-    if (read === undefined) return undefined
     const now = Date.now()
-    const entry = this.#valid(read, keys, now)
-    return entry !== null && entry.expiresAt - now > minRemainingMs ? entry.session : undefined
+    // What #valid checks, without building a read: generations in the store, expiry here.
+    const entry = this.#store.freshEntry(keys, now)
+    if (entry === null || entry === undefined || entry.expiresAt <= now) return undefined
+    return entry.expiresAt - now > minRemainingMs ? entry.session : undefined
   }
 
   /** Whether the identity is known to have no Polar customer. The hit path skips an empty cache. */
@@ -200,8 +200,8 @@ export class SessionCache {
    * generation the store could not tell (it is failing, and this process never saw it) does not
    * void an entry: serving what this process holds is the point of degrading.
    */
-  #valid({ entry, generations }: StoreRead, keys: SessionKeys, now = Date.now()): CachedEntry | null {
-    if (entry === null || entry.expiresAt <= now) return null
+  #valid({ entry, generations }: StoreRead, keys: SessionKeys): CachedEntry | null {
+    if (entry === null || entry.expiresAt <= Date.now()) return null
     const [customer, member] = generations
     if (customer !== undefined && customer !== entry.customerGeneration) return null
     if (keys.memberGeneration !== null && member !== undefined && member !== entry.memberGeneration) return null

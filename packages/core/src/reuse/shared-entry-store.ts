@@ -3,6 +3,7 @@ import type { Logger, SessionStore, StoreLease } from '../types.js'
 import { NO_LEASE } from './creation-lease.js'
 import { decodeEntry, encodeEntry, type CachedEntry } from './entry.js'
 import type { EntryLease, EntryLock, EntryStore, SharedBudget, StoreCall, StoreRead } from './entry-store.js'
+import type { SessionKeys } from './keys.js'
 import { NearCache } from './near-cache.js'
 import { StoreBreaker } from './store-breaker.js'
 
@@ -77,8 +78,8 @@ export class SharedEntryStore implements EntryStore {
     this.#unsubscribe = this.#subscribe()
   }
 
-  readFresh(key: string | null, generationKeys: readonly string[]): StoreRead | undefined {
-    return this.#near?.readFresh(key, generationKeys)
+  freshEntry(keys: SessionKeys, now: number): CachedEntry | null | undefined {
+    return this.#near?.freshEntry(keys, now)
   }
 
   async read(
