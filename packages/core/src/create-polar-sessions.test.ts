@@ -76,6 +76,15 @@ describe('options', () => {
       /encryptionKey\[0\] must be at least 32 characters/,
     )
   })
+
+  it('refuses nearCacheMax: 0 at creation, pointing to nearCacheTtlMs: 0 to turn the near cache off', async () => {
+    const base = { accessToken: fake.accessToken, baseUrl: fake.url }
+    expect(() => createPolarSessions({ ...base, nearCacheMax: 0 })).toThrow(TypeError)
+    expect(() => createPolarSessions({ ...base, nearCacheMax: 0 })).toThrow(
+      /nearCacheMax must be a whole number from 1 to 1000000, got 0\. To turn the near cache off, set nearCacheTtlMs: 0\./,
+    )
+    await createPolarSessions({ ...base, nearCacheMax: 1 }).close()
+  })
 })
 
 describe('getSession', () => {

@@ -111,7 +111,11 @@ export interface PolarSessionsOptions<Req = any> {
    * @default 5_000
    */
   nearCacheTtlMs?: number
-  /** Most sessions the near cache of a shared store keeps in this process (least recently used go first). @default 10_000 */
+  /**
+   * Most sessions the near cache of a shared store keeps in this process (least recently used go
+   * first); at least 1. To turn the near cache off, set `nearCacheTtlMs: 0`.
+   * @default 10_000
+   */
   nearCacheMax?: number
   /** Time limit of one request to Polar, in milliseconds. @default 5000 */
   timeoutMs?: number
@@ -188,10 +192,12 @@ function duration(name: string, value: unknown, fallback: number, min: number, m
   return value
 }
 
-function count(name: string, value: unknown, fallback: number, max = 1_000): number {
+function count(name: string, value: unknown, fallback: number, max = 1_000, min = 0, hint = ''): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    fail(`${name} must be a whole number from 0 to ${max}, got ${typeof value === 'number' ? value : typeof value}.`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(
+      `${name} must be a whole number from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}.${hint}`,
+    )
   }
   return value
 }
@@ -372,7 +378,14 @@ export function resolveOptions<Req>(options: PolarSessionsOptions<Req>): Resolve
     attachBudgetShare: share('attachBudgetShare', options.attachBudgetShare, 0.5),
     portalUrls: portalUrlPolicy(options.portalOrigins, server, options.baseUrl === undefined ? null : baseUrl),
     nearCacheTtlMs: duration('nearCacheTtlMs', options.nearCacheTtlMs, 5_000, 0, 3_600_000),
-    nearCacheMax: count('nearCacheMax', options.nearCacheMax, 10_000, 1_000_000),
+    nearCacheMax: count(
+      'nearCacheMax',
+      options.nearCacheMax,
+      10_000,
+      1_000_000,
+      1,
+      ' To turn the near cache off, set nearCacheTtlMs: 0.',
+    ),
     timeoutMs: duration('timeoutMs', options.timeoutMs, 5_000, 1, 120_000),
     deadlineMs: duration('deadlineMs', options.deadlineMs, 10_000, 1, 600_000),
     maxRetryAfterMs: duration('maxRetryAfterMs', options.maxRetryAfterMs, 10_000, 0, 3_600_000),
