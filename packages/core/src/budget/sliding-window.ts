@@ -17,12 +17,13 @@ export class SlidingWindow {
   }
 
   /**
-   * Counts one event at `now` when fewer than `limit` happened in the last `windowMs` and
+   * Counts one event now when fewer than `limit` happened in the last `windowMs` and
    * returns 0; otherwise counts nothing and returns the milliseconds until the count is below
    * `limit` again (at least 1).
    */
-  take(limit: number, now: number = Date.now()): number {
+  take(limit: number): number {
     if (limit <= 0) return this.#windowMs
+    const now = Date.now()
     const from = now - this.#windowMs
     let expired = 0
     while (expired < this.#times.length && this.#times[expired]! <= from) expired++

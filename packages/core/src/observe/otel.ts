@@ -32,8 +32,8 @@ export function otelApi(): Api | null {
 export interface GaugeSource {
   /** 1 while the circuit breaker is open or probing, else 0. */
   breakerOpen(): number
-  /** Sessions held in process, or null when the store lives elsewhere. */
-  cacheSize(): number | null
+  /** Sessions held in this process (the memory store's, or the near cache's in front of a shared store). */
+  cacheSize(): number
 }
 
 /** The instruments of one meter, shared by every instance created while it is the global one. */
@@ -109,13 +109,13 @@ function gauges(meter: OtelApi.Meter): Instruments['observeGauges'] {
     description: '1 while a circuit breaker in front of Polar is open (failing fast) or probing; 0 when closed',
   })
   const size = meter.createObservableGauge('polar_session.cache.size', {
-    description: 'Sessions held by in-process memory stores',
+    description: 'Sessions held in process: by the memory store, or by the near cache in front of a shared store',
     unit: '{session}',
   })
   meter.addBatchObservableCallback(
     (result) => {
       let open = 0
-      let held: number | null = null
+      let held: number | null = null // null: no live instance, nothing to observe
       for (const ref of sources) {
         const source = ref.deref()
         if (source === undefined) {
@@ -123,8 +123,7 @@ function gauges(meter: OtelApi.Meter): Instruments['observeGauges'] {
           continue
         }
         open = Math.max(open, source.breakerOpen())
-        const n = source.cacheSize()
-        if (n !== null) held = (held ?? 0) + n
+        held = (held ?? 0) + source.cacheSize()
       }
       result.observe(breaker, open)
       if (held !== null) result.observe(size, held)

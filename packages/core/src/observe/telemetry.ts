@@ -5,7 +5,8 @@ import type { BudgetRefusal, PolarSessionsStats, PrefetchResult, UpstreamOutcome
 /** What the telemetry reads off its instance. */
 export interface TelemetrySource {
   breakerState(): 'closed' | 'open' | 'half-open'
-  cacheSize(): number | null
+  /** Sessions held in this process (the memory store's, or the near cache's in front of a shared store). */
+  cacheSize(): number
 }
 
 const BUDGET_ATTRIBUTES = {
@@ -118,7 +119,7 @@ export class Telemetry implements GaugeSource {
     return this.#source.breakerState() === 'closed' ? 0 : 1
   }
 
-  cacheSize(): number | null {
+  cacheSize(): number {
     return this.#source.cacheSize()
   }
 

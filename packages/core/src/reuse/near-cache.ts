@@ -3,24 +3,25 @@ import type { CachedEntry } from './entry.js'
 import type { StoreRead } from './entry-store.js'
 import type { SessionKeys } from './keys.js'
 
-/** A copy of what the shared store holds, and when it was last confirmed there. */
-interface Copy<T> {
-  readonly value: T
+/** A copy of a generation the shared store holds, and when it was last confirmed there. */
+interface GenerationCopy {
+  readonly value: string
   readonly checkedAt: number
 }
 
 /**
  * This process's copies of a shared store's entries and generations, decoded (and so
- * decrypted) once. A warm hit is a map lookup: no round trip, no decryption. A copy is trusted
- * for `ttlMs` after it was last read from (or written to) the store; invalidations from other
- * processes drop the generations they replace at once (pub/sub), and `ttlMs` bounds staleness
- * when such a message is lost. Copies the store could not confirm stay usable as a fallback
+ * decrypted) once. A warm hit is a map lookup: no round trip, no decryption. A generation is
+ * trusted for `ttlMs` after it was last read from (or written to) the store; invalidations from
+ * other processes drop the generations they replace at once (pub/sub), and `ttlMs` bounds
+ * staleness when such a message is lost. Copies the store could not confirm stay usable as a fallback
  * while the store is down.
  */
 export class NearCache {
   readonly #ttlMs: number
-  readonly #entries: LRUCache<string, Copy<CachedEntry>>
-  readonly #generations: LRUCache<string, Copy<string>>
+  /** Entries need no confirming (see `freshEntry`): they are held as they are. */
+  readonly #entries: LRUCache<string, CachedEntry>
+  readonly #generations: LRUCache<string, GenerationCopy>
 
   constructor(max: number, ttlMs: number) {
     this.#ttlMs = ttlMs
@@ -38,7 +39,7 @@ export class NearCache {
    * invalidations replace, need confirming. Allocates nothing.
    */
   freshEntry(keys: SessionKeys, now: number): CachedEntry | null | undefined {
-    const entry = this.#entries.get(keys.session)?.value
+    const entry = this.#entries.get(keys.session)
     if (entry === undefined) return undefined
     const customer = this.#fresh(keys.customerGeneration, now)
     if (customer === undefined) return undefined
@@ -57,7 +58,7 @@ export class NearCache {
   /** Whatever copies there are, fresh or not; a generation never seen is `undefined` (unknown). */
   readAny(key: string | null, generationKeys: readonly string[]): StoreRead {
     return {
-      entry: key === null ? null : (this.#entries.get(key)?.value ?? null),
+      entry: key === null ? null : (this.#entries.get(key) ?? null),
       generations: generationKeys.map((generationKey) => this.#generations.get(generationKey)?.value),
     }
   }
@@ -71,14 +72,10 @@ export class NearCache {
   ): void {
     const checkedAt = Date.now()
     if (key !== null) {
-      const held = this.#entries.get(key)?.value
+      const held = this.#entries.get(key)
       if (entry === null) this.#entries.delete(key)
       // The same session again: keep the object already handed out (one decoded copy each).
-      else
-        this.#entries.set(key, {
-          value: held !== undefined && held.session.id === entry.session.id ? held : entry,
-          checkedAt,
-        })
+      else this.#entries.set(key, held !== undefined && held.session.id === entry.session.id ? held : entry)
     }
     for (const [i, generationKey] of generationKeys.entries()) {
       const generation = generations[i]
@@ -89,7 +86,7 @@ export class NearCache {
   }
 
   rememberEntry(key: string, entry: CachedEntry): void {
-    this.#entries.set(key, { value: entry, checkedAt: Date.now() })
+    this.#entries.set(key, entry)
   }
 
   rememberGeneration(key: string, generation: string): void {
@@ -104,10 +101,5 @@ export class NearCache {
   /** Number of session copies held. */
   get size(): number {
     return this.#entries.size
-  }
-
-  clear(): void {
-    this.#entries.clear()
-    this.#generations.clear()
   }
 }

@@ -113,11 +113,6 @@ export class SessionCache {
     return this.#store.shared
   }
 
-  /** Sessions held in this process. */
-  get size(): number {
-    return this.#store.size
-  }
-
   /** The stored session with more than `minRemainingMs` left, or null; never creates. */
   async lookup(keys: SessionKeys, minRemainingMs: number): Promise<CustomerSession | null> {
     if (this.#knownNotFound(keys)) return null

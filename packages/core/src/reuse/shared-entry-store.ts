@@ -19,7 +19,7 @@ export interface SharedEntryStoreOptions {
 }
 
 /** The pub/sub channel (under the store's own prefix) that carries invalidations. */
-export const INVALIDATIONS_CHANNEL = 'invalidations'
+const INVALIDATIONS_CHANNEL = 'invalidations'
 const WARN_EVERY_MS = 10_000
 /**
  * Extra time given to a store that bounds its own calls (redisStore's `opTimeoutMs`): its own

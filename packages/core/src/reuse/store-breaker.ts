@@ -4,27 +4,24 @@ export const STORE_BREAKER_THRESHOLD = 3
 export const STORE_COOLDOWN_MS = 2_000
 
 /**
- * Stops waiting on a shared store that keeps failing. After `threshold` failures in a row
- * (errors or timeouts) the store is skipped for `cooldownMs`: requests use the near cache and
- * the per-process single-flight, and cost no time on the store at all. Then calls go through
- * again; one more failure skips it for another cool-down, a success closes it.
+ * Stops waiting on a shared store that keeps failing. After {@link STORE_BREAKER_THRESHOLD}
+ * failures in a row (errors or timeouts) the store is skipped for {@link STORE_COOLDOWN_MS}:
+ * requests use the near cache and the per-process single-flight, and cost no time on the store
+ * at all. Then calls go through again; one more failure skips it for another cool-down, a
+ * success closes it.
  *
  * Failures within `burstMs` of the previous one count once: every call in flight times out
  * together when this process was starved of CPU for a moment, and that is one event, not a
  * store that keeps failing. A store that is really down fails again after each burst.
  */
 export class StoreBreaker {
-  readonly #threshold: number
-  readonly #cooldownMs: number
   readonly #burstMs: number
   #failures = 0
   #skipUntil = 0
   #lastFailureAt = Number.NEGATIVE_INFINITY
 
-  constructor(burstMs: number, threshold = STORE_BREAKER_THRESHOLD, cooldownMs = STORE_COOLDOWN_MS) {
+  constructor(burstMs: number) {
     this.#burstMs = burstMs
-    this.#threshold = threshold
-    this.#cooldownMs = cooldownMs
   }
 
   /** Whether calls should skip the store right now. */
@@ -44,11 +41,11 @@ export class StoreBreaker {
     this.#lastFailureAt = now
     if (sameBurst) return false
     this.#failures++
-    if (this.#failures < this.#threshold) return false
+    if (this.#failures < STORE_BREAKER_THRESHOLD) return false
     const wasOpen = this.open
-    this.#skipUntil = Date.now() + this.#cooldownMs
+    this.#skipUntil = Date.now() + STORE_COOLDOWN_MS
     // After the cool-down, the first failure reopens it at once.
-    this.#failures = this.#threshold - 1
+    this.#failures = STORE_BREAKER_THRESHOLD - 1
     return !wasOpen
   }
 }
