@@ -27,6 +27,11 @@ const WARN_EVERY_MS = 10_000
  */
 const SELF_BOUNDED_SLACK_MS = 1_000
 
+/** This layer's time limit on a store call: a message of ours, safe to log. */
+class StoreTimeoutError extends Error {
+  override readonly name = 'TimeoutError'
+}
+
 /**
  * A store shared by several processes (Redis), as the core uses it: entries serialised (and
  * sealed, when a key is set) in the store; decoded copies in a near cache, so a warm hit makes
@@ -259,8 +264,7 @@ export class SharedEntryStore implements EntryStore {
     return bounded(
       () => run(this.#store),
       this.#timeoutMs,
-      () =>
-        Object.assign(new Error(`store ${operation} took longer than ${this.#timeoutMs} ms`), { name: 'TimeoutError' }),
+      () => new StoreTimeoutError(`store ${operation} took longer than ${this.#timeoutMs} ms`),
     )
   }
 
@@ -269,8 +273,21 @@ export class SharedEntryStore implements EntryStore {
     if (now - this.#lastWarning <= WARN_EVERY_MS) return
     this.#lastWarning = now
     this.#logger.warn(
-      { operation, err: error instanceof Error ? error.message : String(error) },
+      { operation, ...loggable(error) },
       'polar-session: store call failed; answering from this process (logged once per 10 s)',
     )
   }
+}
+
+/**
+ * What of a failed store call's error goes into the log: the message of this library's own
+ * errors (this layer's timeouts; redisStore's, which name the command and never a key or a
+ * value), else only the error's class. A custom store's message could carry a stored value (a
+ * token, a portal URL).
+ */
+function loggable(error: unknown): { err: string } | { errName: string } {
+  if (error instanceof StoreTimeoutError) return { err: error.message }
+  if (error instanceof Error)
+    return error.message.startsWith('redisStore:') ? { err: error.message } : { errName: error.name }
+  return { errName: typeof error }
 }
